@@ -1,0 +1,40 @@
+# Two commands matter: `make run` and `make test`. Both set everything up first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_HOME ?= demo-data
+
+.PHONY: run test lint bench setup clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	@bash scripts/system-deps.sh
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Svidok needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# The main job on the embedded default: a demo data folder with the sample evidence.
+run: $(STAMP)
+	$(BIN)/svidok --home $(DEMO_HOME) init
+	$(BIN)/svidok --home $(DEMO_HOME) ingest examples/sample-evidence --collector demo \
+		--note "sample evidence shipped with Svidok"
+	$(BIN)/svidok --home $(DEMO_HOME) items list
+	$(BIN)/svidok --home $(DEMO_HOME) verify
+	$(BIN)/svidok --home $(DEMO_HOME) status
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Make sure the Debian packages Svidok needs are installed: with apt-get when run as root,
+# otherwise stop and say exactly what to install.
+set -euo pipefail
+
+# Debian package -> a file that proves it is installed.
+declare -A NEED=(
+  [libmagic1]=/usr/share/misc/magic.mgc
+)
+# The file may also live under /usr/lib/file on some releases.
+have() { [ -e "$1" ] || { [ "$1" = /usr/share/misc/magic.mgc ] && [ -e /usr/lib/file/magic.mgc ]; }; }
+
+missing=()
+for pkg in "${!NEED[@]}"; do
+  have "${NEED[$pkg]}" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "Svidok needs these Debian packages: ${missing[*]}" >&2
+  echo "Install them with:  sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,3 @@
+from svidok.cli import main
+
+main()

@@ -1,0 +1,289 @@
+"""The ``svidok`` command: ``init``, ``ingest``, ``verify``, ``status``, ``items``.
+
+Exit status: 0 all went well; 1 something failed (each failure is named); 2 the command
+was used wrongly; 3 ``verify`` found a missing or altered original.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from svidok import __version__
+from svidok.config import ConfigError
+from svidok.db import DatabaseError
+from svidok.home import Home, HomeError, init_home, open_home
+from svidok.locker import fixity, records
+from svidok.locker.ingest import BatchReport, IngestError, IngestOptions, ingest
+from svidok.output import ProgressReporter, emit_json, err, human_bytes, out, safe, table
+
+EXIT_FAILED = 1
+EXIT_FIXITY = 3
+
+app = typer.Typer(help="Svidok: preserve evidence so a court can trust it.",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+items_app = typer.Typer(help="Look at stored items.", no_args_is_help=True)
+app.add_typer(items_app, name="items")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+
+
+class Context:
+    home_path: Path | None = None
+
+
+CTX = Context()
+
+
+def fail(message: str, as_json: bool = False, code: int = EXIT_FAILED) -> NoReturn:
+    if as_json:
+        emit_json({"error": message})
+    err.print(safe(f"Error: {message}"), style="red")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def opened(as_json: bool = False) -> Iterator[Home]:
+    try:
+        home = open_home(CTX.home_path)
+    except (HomeError, ConfigError, DatabaseError) as exc:
+        fail(str(exc), as_json)
+    try:
+        yield home
+    except (HomeError, DatabaseError) as exc:
+        fail(str(exc), as_json)
+    finally:
+        home.dispose()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"svidok {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    home: Annotated[Path | None, typer.Option(
+        "--home", help="Data folder (default: $SVIDOK_HOME or ./svidok-data).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    CTX.home_path = home
+
+
+@app.command()
+def init(
+    name: Annotated[str | None, typer.Option(
+        "--name", help="Instance name, used to sign this locker's records.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the data folder: settings, database and blob store."""
+    try:
+        home, created = init_home(CTX.home_path or _default_home(), name)
+    except (ConfigError, DatabaseError, OSError) as exc:
+        fail(str(exc), as_json)
+    try:
+        info = {"home": str(home.settings.home.resolve()), "instance": home.instance_name,
+                "created": created,
+                "database": home.engine.dialect.name}
+    finally:
+        home.dispose()
+    if as_json:
+        emit_json(info)
+        return
+    verb = "Created" if created else "Already initialised; schema up to date:"
+    out.print(safe(f"{verb} {info['home']} (instance {info['instance']}, {info['database']})"))
+
+
+def _default_home() -> Path:
+    from svidok.config import load_settings
+
+    return load_settings().home
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders to preserve.")],
+    collector: Annotated[str | None, typer.Option(help="Who collected this material.")] = None,
+    note: Annotated[str | None, typer.Option(help="A note kept with every item.")] = None,
+    rehash: Annotated[bool, typer.Option(
+        "--rehash", help="Hash every file, even those unchanged since the last ingest.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Preserve files and folders (recursively) as originals, resumably."""
+    options = IngestOptions(collector=collector, note=note, rehash=rehash)
+    started = time.monotonic()
+    with opened(as_json) as home:
+        try:
+            if as_json:
+                report = ingest(home, paths, options)
+            else:
+                with ProgressReporter() as progress:
+                    report = ingest(home, paths, options, progress)
+        except IngestError as exc:
+            fail(str(exc), as_json)
+        except KeyboardInterrupt:
+            fail("interrupted; run the same ingest again to finish the batch", as_json, 130)
+    elapsed = time.monotonic() - started
+    if as_json:
+        emit_json(_report_json(report, elapsed))
+    else:
+        _print_report(report, elapsed)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _report_json(report: BatchReport, elapsed: float) -> dict[str, Any]:
+    return {
+        "batch": report.batch_id, "resumed": report.resumed, "ok": report.ok,
+        "aborted": report.aborted, "seconds": round(elapsed, 3),
+        "counts": {state: report.count(state)
+                   for state in ("stored", "sighting", "failed", "skipped")}
+        | {"unchanged": report.unchanged, "already_done": report.already_done},
+        "outcomes": [o.__dict__ for o in report.outcomes],
+    }
+
+
+def _print_report(report: BatchReport, elapsed: float) -> None:
+    stored = [o for o in report.outcomes if o.state in ("stored", "sighting")]
+    if stored and len(stored) <= 30:
+        out.print(table("Stored", ["item", "", "type", "size", "path"], [
+            [o.item_id, "seen again" if o.state == "sighting" else "new", o.media_type,
+             human_bytes(o.size or 0), o.rel_path] for o in stored]))
+    problems = [o for o in report.outcomes if o.message]
+    if problems:
+        out.print(table("Needs attention", ["", "path", "what happened"], [
+            [o.state, o.rel_path, o.message] for o in problems]))
+    resumed = " (resumed)" if report.resumed else ""
+    out.print(safe(
+        f"Batch {report.batch_id}{resumed}: {report.count('stored')} stored, "
+        f"{report.count('sighting')} seen again, {report.count('failed')} failed, "
+        f"{report.count('skipped')} skipped, {report.unchanged} unchanged since the last "
+        f"ingest; {elapsed:.1f} s."))
+    if len(stored) > 30:
+        out.print(safe(f"List them with: svidok items list --batch {report.batch_id}"))
+    if report.aborted:
+        err.print(safe(f"Stopped early: {report.aborted}"), style="red")
+    elif report.count("failed"):
+        err.print("Some files were not stored; see the reasons above.", style="red")
+
+
+@app.command()
+def verify(
+    sample: Annotated[int, typer.Option(
+        "--sample", min=1, max=100, help="Re-hash only this percentage, chosen at random.")
+    ] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-hash stored originals; exit status 3 if any is missing or altered."""
+    with opened(as_json) as home:
+        if as_json:
+            report = fixity.verify(home, sample)
+        else:
+            with ProgressReporter("Verifying") as progress:
+                report = fixity.verify(home, sample, progress)
+    data = {"ok": report.ok, "checked": report.checked, "bytes": report.bytes_checked,
+            "sample_percent": report.sample_percent,
+            "problems": [f.__dict__ for f in report.findings]}
+    if as_json:
+        emit_json(data)
+    else:
+        if report.findings:
+            out.print(table("Originals that do not hold", ["problem", "sha256", "items", "detail"],
+                            [[f.problem, f.sha256, ", ".join(map(str, f.item_ids)), f.detail]
+                             for f in report.findings]))
+        verdict = "all hold" if report.ok else f"{len(report.findings)} problem(s)"
+        out.print(f"Checked {report.checked} originals "
+                  f"({human_bytes(report.bytes_checked)}): {verdict}.")
+    if not report.ok:
+        raise typer.Exit(EXIT_FIXITY)
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Counts, bytes stored, interrupted batches and the last verification."""
+    with opened(as_json) as home:
+        data = records.status(home)
+    if as_json:
+        emit_json(data)
+        return
+    states = data["items"]
+    out.print(safe(f"Data folder {data['home']} · instance {data['instance']} · "
+                   f"{data['database']}"))
+    out.print(f"Items: {states['stored']} stored, {states['failed']} failed, "
+              f"{states['skipped']} skipped, {states['pending']} pending; "
+              f"{data['sightings']} sightings")
+    out.print(f"Originals: {data['originals']} ({human_bytes(data['bytes'])})")
+    for batch in data["interrupted_batches"]:
+        out.print(safe(f"Batch {batch['id']} was interrupted; to finish it, run "
+                       f"svidok ingest again over {batch['roots']}"), style="yellow")
+    check = data["last_verification"]
+    if check:
+        verdict = "all held" if check["ok"] else (
+            f"{check['missing']} missing, {check['altered']} altered")
+        out.print(f"Last verification {check['finished_at']}: {check['checked']} checked "
+                  f"({check['sample_percent']}%), {verdict}")
+    else:
+        out.print("Never verified: run svidok verify")
+
+
+@items_app.command("list")
+def items_list(
+    state: Annotated[str | None, typer.Option(
+        help="Only items in this state: pending, stored, failed or skipped.")] = None,
+    batch: Annotated[int | None, typer.Option(help="Only items of this batch.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List items, newest first."""
+    if state is not None and state not in records.ITEM_STATES:
+        fail(f"unknown state {state!r}; use one of {', '.join(records.ITEM_STATES)}",
+             as_json, 2)
+    with opened(as_json) as home:
+        rows, total = records.list_items(home, state=state, batch=batch, limit=limit,
+                                         offset=offset)
+    if as_json:
+        emit_json({"total": total, "offset": offset, "items": rows})
+        return
+    out.print(table(f"Items {offset + 1}–{offset + len(rows)} of {total}",
+                    ["id", "state", "type", "size", "path", "captured (UTC)"],
+                    [[r["id"], r["state"], r["media_type"],
+                      human_bytes(r["size"]) if r["size"] is not None else "",
+                      r["rel_path"], (r["captured_at"] or "")[:19]] for r in rows]))
+
+
+@items_app.command("show")
+def items_show(
+    ref: Annotated[str, typer.Argument(help="Item id, or 8 or more hex digits of its SHA-256.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one item with its capture context and sightings."""
+    with opened(as_json) as home:
+        item = records.find_item(home, ref)
+    if item is None:
+        fail(f"no item {ref!r} (give its number, or 8 or more hex digits of its SHA-256)",
+             as_json)
+    if as_json:
+        emit_json(item)
+        return
+    fields = [[key, item[key]] for key in (
+        "id", "state", "error", "warning", "sha256", "media_type", "size", "original_name",
+        "root", "rel_path", "rel_path_bytes", "mtime_ns", "ctime_ns", "atime_ns", "collector",
+        "note", "captured_at", "host", "svidok_version", "batch_id", "blob_path")
+        if item.get(key) is not None]
+    out.print(table(f"Item {item['id']}", ["field", "value"], fields))
+    if item["sightings"]:
+        out.print(table("Seen again", ["when (UTC)", "batch", "path", "collector"], [
+            [s["seen_at"][:19], s["batch_id"], f"{s['root']}/{s['rel_path']}", s["collector"]]
+            for s in item["sightings"]]))
+
+
+def main() -> None:
+    app()

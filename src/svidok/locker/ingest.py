@@ -1,0 +1,427 @@
+"""Ingest: preserve every file under the given paths as a batch that survives any crash.
+
+A batch first lists what it will store as *pending* items, then stores files in worker
+threads and records each outcome in small transactions. A run killed at any moment leaves
+pending items behind; the next run over the same paths resumes that batch. Bytes already in
+the locker make a *sighting* of the item that holds them, never a second original.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from svidok import __version__
+from svidok.db.schema import batches, items, originals, sightings
+from svidok.home import Home
+from svidok.locker.store import Failed, StoreError, Stored, store_file
+from svidok.locker.walk import Candidate, Skipped, scan
+
+FLUSH_EVERY = 256
+FLUSH_SECONDS = 0.5
+PENDING_CHUNK = 1000
+
+State = Literal["stored", "sighting", "failed", "skipped"]
+
+
+class IngestError(Exception):
+    """The ingest cannot start: a path is missing or the data folder is busy."""
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    collector: str | None = None
+    note: str | None = None
+    rehash: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one file or folder in a batch."""
+
+    state: State
+    root: str
+    rel_path: str
+    item_id: int | None = None
+    sha256: str | None = None
+    size: int | None = None
+    media_type: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class BatchReport:
+    batch_id: int
+    resumed: bool
+    outcomes: list[Outcome] = field(default_factory=list)
+    unchanged: int = 0
+    already_done: int = 0
+    bytes_read: int = 0
+    aborted: str | None = None
+
+    def count(self, state: State) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
+
+    @property
+    def ok(self) -> bool:
+        return self.aborted is None and self.count("failed") == 0
+
+
+class Reporter(Protocol):
+    def scanning(self, found: int) -> None: ...
+    def started(self, files: int, total_bytes: int) -> None: ...
+    def advanced(self, outcome: Outcome, nbytes: int) -> None: ...
+
+
+class SilentReporter:
+    def scanning(self, found: int) -> None:
+        pass
+
+    def started(self, files: int, total_bytes: int) -> None:
+        pass
+
+    def advanced(self, outcome: Outcome, nbytes: int) -> None:
+        pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def resolve_paths(paths: Iterable[Path]) -> list[tuple[str, bytes | None]]:
+    """Each path as (root folder, single file name or None); fails on a missing path."""
+    roots: list[tuple[str, bytes | None]] = []
+    for path in paths:
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            raise IngestError(f"cannot ingest {path}: it does not exist or cannot be reached "
+                              f"({getattr(exc, 'strerror', None) or exc})") from exc
+        if real.is_dir():
+            roots.append((str(real), None))
+        else:
+            roots.append((str(real.parent), os.fsencode(real.name)))
+    return roots
+
+
+def _key(root: str, rel_path: str) -> tuple[str, str]:
+    return (root, rel_path)
+
+
+class Ingest:
+    """One run of ``svidok ingest``; use :func:`ingest` rather than this directly."""
+
+    def __init__(self, home: Home, roots: list[tuple[str, bytes | None]],
+                 options: IngestOptions, reporter: Reporter) -> None:
+        self.home = home
+        self.engine = home.engine
+        self.roots = roots
+        self.options = options
+        self.reporter = reporter
+        self.host = socket.gethostname()
+        self.batch_id = 0
+        self.roots_json = json.dumps(sorted(
+            os.path.join(r, os.fsdecode(o)) if o else r for r, o in roots))
+
+    # -- batch bookkeeping ------------------------------------------------------------
+
+    def _open_batch(self) -> tuple[int, bool]:
+        with self.engine.begin() as conn:
+            conn.execute(update(batches).where(batches.c.state == "running")
+                         .values(state="interrupted"))
+            found = conn.execute(
+                select(batches.c.id).where(batches.c.state == "interrupted",
+                                           batches.c.roots == self.roots_json)
+                .order_by(batches.c.id.desc()).limit(1)).scalar_one_or_none()
+            if found is not None:
+                conn.execute(update(batches).where(batches.c.id == found)
+                             .values(state="running", finished_at=None))
+                return found, True
+            new_id = conn.execute(insert(batches).values(
+                state="running", roots=self.roots_json, collector=self.options.collector,
+                note=self.options.note, host=self.host, svidok_version=__version__,
+                started_at=_now(), unchanged=0)).inserted_primary_key
+            assert new_id is not None
+            return int(new_id[0]), False
+
+    def _close_batch(self, state: str, unchanged: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(batches).where(batches.c.id == self.batch_id).values(
+                state=state, finished_at=_now() if state == "finished" else None,
+                unchanged=batches.c.unchanged + unchanged))
+
+    def _known(self) -> tuple[dict[tuple[str, str], tuple[int, str]], set[tuple[str, str]],
+                              set[tuple[str, str, int, int]],
+                              set[tuple[tuple[str, str], str]]]:
+        """This batch's rows by path, and every earlier observation under these roots
+        (files by path, size and mtime; skips by path and reason, so an unchanged folder
+        does not collect the same skip record on every run)."""
+        root_set = sorted({r for r, _ in self.roots})
+        mine: dict[tuple[str, str], tuple[int, str]] = {}
+        mine_seen: set[tuple[str, str]] = set()
+        earlier: set[tuple[str, str, int, int]] = set()
+        earlier_skips: set[tuple[tuple[str, str], str]] = set()
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(items.c.id, items.c.root, items.c.rel_path,
+                                           items.c.state, items.c.batch_id, items.c.size,
+                                           items.c.mtime_ns, items.c.warning)
+                                    .where(items.c.root.in_(root_set))):
+                if row.batch_id == self.batch_id:
+                    mine[_key(row.root, row.rel_path)] = (row.id, row.state)
+                elif row.state == "stored":
+                    earlier.add((row.root, row.rel_path, row.size, row.mtime_ns))
+                elif row.state == "skipped":
+                    earlier_skips.add((_key(row.root, row.rel_path), row.warning))
+            for row in conn.execute(select(sightings.c.root, sightings.c.rel_path,
+                                           sightings.c.batch_id, sightings.c.size,
+                                           sightings.c.mtime_ns)
+                                    .where(sightings.c.root.in_(root_set))):
+                if row.batch_id == self.batch_id:
+                    mine_seen.add(_key(row.root, row.rel_path))
+                else:
+                    earlier.add((row.root, row.rel_path, row.size, row.mtime_ns))
+        return mine, mine_seen, earlier, earlier_skips
+
+    # -- listing ----------------------------------------------------------------------
+
+    def _base_row(self, found: Candidate | Skipped) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id, "kind": "file", "original_name": found.name,
+            "root": found.root, "rel_path": found.rel_path,
+            "rel_path_bytes": found.rel_path_bytes, "collector": self.options.collector,
+            "note": self.options.note, "host": self.host, "svidok_version": __version__,
+            "updated_at": _now(), "error": None, "warning": None, "size": None,
+            "mtime_ns": None, "ctime_ns": None, "atime_ns": None, "state": "pending",
+        }
+
+    def _insert_pending(self, rows: list[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True),
+                                  rows)
+            return [r.id for r in result]
+
+    def _list(self, report: BatchReport) -> list[tuple[int, Candidate]]:
+        mine, mine_seen, earlier, earlier_skips = self._known()
+        work: list[tuple[int, Candidate]] = []
+        waiting: list[tuple[dict[str, Any], Candidate | None]] = []
+        seen_keys: set[tuple[str, str]] = set()
+        found_count = 0
+
+        def flush() -> None:
+            ids = self._insert_pending([row for row, _ in waiting])
+            for new_id, (_, cand) in zip(ids, waiting, strict=True):
+                if cand is not None:
+                    work.append((new_id, cand))
+            waiting.clear()
+
+        for root, only in self.roots:
+            for found in scan(root, only):
+                found_count += 1
+                if found_count % 1000 == 0:
+                    self.reporter.scanning(found_count)
+                key = _key(found.root, found.rel_path)
+                if key in seen_keys:
+                    continue
+                seen_keys.add(key)
+                if isinstance(found, Skipped):
+                    state: State = "failed" if found.failed else "skipped"
+                    outcome = Outcome(state, found.root, found.rel_path, message=found.reason)
+                    report.outcomes.append(outcome)
+                    self.reporter.advanced(outcome, 0)
+                    if key not in mine and (key, found.reason) not in earlier_skips:
+                        row = self._base_row(found)
+                        row.update(state=state, kind="folder" if state == "failed" else "file")
+                        row["error" if found.failed else "warning"] = found.reason
+                        waiting.append((row, None))
+                    continue
+                done = mine.get(key)
+                if key in mine_seen or (done is not None and done[1] == "stored"):
+                    report.already_done += 1
+                    continue
+                if (not self.options.rehash and done is None
+                        and (found.root, found.rel_path, found.size, found.mtime_ns) in earlier):
+                    report.unchanged += 1
+                    continue
+                if done is not None:
+                    work.append((done[0], found))
+                else:
+                    waiting.append((self._base_row(found), found))
+                if len(waiting) >= PENDING_CHUNK:
+                    flush()
+        flush()
+        self._forget_vanished(mine, seen_keys, report)
+        return work
+
+    def _forget_vanished(self, mine: dict[tuple[str, str], tuple[int, str]],
+                         seen_keys: set[tuple[str, str]], report: BatchReport) -> None:
+        """Pending items of a resumed batch whose file is gone cannot be stored now."""
+        gone = [(key, item_id) for key, (item_id, state) in mine.items()
+                if state == "pending" and key not in seen_keys]
+        if not gone:
+            return
+        reason = "the file was gone when the interrupted batch was resumed; nothing was stored"
+        with self.engine.begin() as conn:
+            conn.execute(update(items).where(items.c.id == bindparam("b_id"))
+                         .values(state="failed", error=reason, updated_at=_now()),
+                         [{"b_id": item_id} for _, item_id in gone])
+        for (root, rel_path), item_id in gone:
+            report.outcomes.append(Outcome("failed", root, rel_path, item_id, message=reason))
+
+    # -- storing ----------------------------------------------------------------------
+
+    def _record(self, conn: Connection, done: list[tuple[int, Stored | Failed]]
+                ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        stored = [(i, r) for i, r in done if isinstance(r, Stored)]
+        shas = sorted({r.blob.sha256 for _, r in stored})
+        have = set(conn.scalars(select(originals.c.sha256).where(originals.c.sha256.in_(shas))))
+        owners: dict[str, int] = {row.sha256: row.id for row in conn.execute(
+            select(items.c.sha256, items.c.id).where(items.c.sha256.in_(shas)))}
+        new_originals, updates, new_sightings, drop = [], [], [], []
+        now = _now()
+        for item_id, res in stored:
+            sha, cand, st = res.blob.sha256, res.candidate, res.stat
+            if sha not in have:
+                have.add(sha)
+                new_originals.append({"sha256": sha, "size": res.blob.size,
+                                      "media_type": res.media_type, "stored_at": now})
+            fs_times = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                        "ctime_ns": st.st_ctime_ns, "atime_ns": st.st_atime_ns}
+            owner = owners.get(sha)
+            if owner is not None and owner != item_id:
+                new_sightings.append({
+                    "item_id": owner, "batch_id": self.batch_id,
+                    "original_name": cand.name, "root": cand.root, "rel_path": cand.rel_path,
+                    "rel_path_bytes": cand.rel_path_bytes, "collector": self.options.collector,
+                    "note": self.options.note, "seen_at": now, "host": self.host,
+                    "svidok_version": __version__, **fs_times})
+                drop.append({"b_id": item_id})
+                outcomes.append(Outcome("sighting", cand.root, cand.rel_path, owner, sha,
+                                        res.blob.size, res.media_type, res.warning))
+                continue
+            owners[sha] = item_id
+            updates.append({"b_id": item_id, "state": "stored", "error": None, "sha256": sha,
+                            "media_type": res.media_type, "warning": res.warning,
+                            "captured_at": now, "updated_at": now, **fs_times})
+            outcomes.append(Outcome("stored", cand.root, cand.rel_path, item_id, sha,
+                                    res.blob.size, res.media_type, res.warning))
+        failures = [{"b_id": i, "error": r.error, "updated_at": now}
+                    for i, r in done if isinstance(r, Failed)]
+        if new_originals:
+            conn.execute(insert(originals), new_originals)
+        if drop:
+            conn.execute(delete(items).where(items.c.id == bindparam("b_id")), drop)
+        if new_sightings:
+            conn.execute(insert(sightings), new_sightings)
+        if updates:
+            conn.execute(update(items).where(items.c.id == bindparam("b_id")), updates)
+        if failures:
+            conn.execute(update(items).where(items.c.id == bindparam("b_id"))
+                         .values(state="failed"), failures)
+        for item_id, res in done:
+            if isinstance(res, Failed):
+                outcomes.append(Outcome("failed", res.candidate.root, res.candidate.rel_path,
+                                        item_id, message=res.error))
+        return outcomes
+
+    def _flush(self, done: list[tuple[int, Stored | Failed]], report: BatchReport) -> None:
+        if not done:
+            return
+        with self.engine.begin() as conn:
+            outcomes = self._record(conn, done)
+        report.outcomes.extend(outcomes)
+        for outcome in outcomes:
+            self.reporter.advanced(outcome, outcome.size or 0)
+        done.clear()
+
+    def _store_all(self, work: list[tuple[int, Candidate]], report: BatchReport) -> None:
+        """Store files in worker threads; record outcomes in listing order, so when two
+        files hold the same bytes the first one listed becomes the item."""
+        workers = self.home.settings.ingest_workers
+        queue = iter(enumerate(work))
+        inflight: dict[Future[Stored | Failed], int] = {}
+        finished_at: dict[int, Stored | Failed] = {}
+        next_index = 0
+        done: list[tuple[int, Stored | Failed]] = []
+        last_flush = time.monotonic()
+        stop: BaseException | None = None
+
+        def collect() -> None:
+            nonlocal next_index
+            while next_index in finished_at:
+                done.append((work[next_index][0], finished_at.pop(next_index)))
+                next_index += 1
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+
+            def refill() -> None:
+                while stop is None and len(inflight) < workers * 2:
+                    nxt = next(queue, None)
+                    if nxt is None:
+                        return
+                    index, (_, candidate) = nxt
+                    inflight[pool.submit(store_file, candidate, self.home.blobs)] = index
+
+            try:
+                refill()
+                while inflight:
+                    finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        index = inflight.pop(future)
+                        try:
+                            finished_at[index] = future.result()
+                        except StoreError as exc:
+                            stop = stop or exc
+                    collect()
+                    if len(done) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
+                        self._flush(done, report)
+                        last_flush = time.monotonic()
+                    refill()
+            except BaseException as exc:  # Ctrl-C: keep what finished, leave the rest pending
+                stop = exc
+                for future in inflight:
+                    future.cancel()
+            finally:
+                collect()
+                # Stored out of order behind a gap: record them too; they are durable.
+                done.extend((work[i][0], r) for i, r in sorted(finished_at.items()))
+                self._flush(done, report)
+        if isinstance(stop, StoreError):
+            report.aborted = str(stop)
+        elif stop is not None:
+            raise stop
+
+    def run(self) -> BatchReport:
+        with self.home.lock("ingest"):
+            self.home.blobs.clean_temp()
+            self.batch_id, resumed = self._open_batch()
+            report = BatchReport(self.batch_id, resumed)
+            try:
+                work = self._list(report)
+                report.bytes_read = sum(c.size for _, c in work)
+                self.reporter.started(len(work), report.bytes_read)
+                self._store_all(work, report)
+            except BaseException:
+                self._close_batch("interrupted", report.unchanged)
+                raise
+            self._close_batch("interrupted" if report.aborted else "finished", report.unchanged)
+            return report
+
+
+def ingest(home: Home, paths: Iterable[Path], options: IngestOptions | None = None,
+           reporter: Reporter | None = None) -> BatchReport:
+    """Preserve every file under ``paths``; resumes an interrupted batch over the same paths."""
+    roots = resolve_paths(paths)
+    return Ingest(home, roots, options or IngestOptions(), reporter or SilentReporter()).run()

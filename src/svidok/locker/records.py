@@ -1,0 +1,101 @@
+"""Reading the locker's records: status figures, item listings and one item in full."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select
+
+from svidok.db.schema import batches, items, originals, sightings, verifications
+from svidok.home import Home
+
+ITEM_STATES = ("pending", "stored", "failed", "skipped")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _plain(row: Row[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row._mapping.items():
+        if isinstance(value, datetime):
+            out[key] = _iso(value)
+        elif isinstance(value, bytes):
+            out[key] = value.hex()
+        else:
+            out[key] = value
+    return out
+
+
+def status(home: Home) -> dict[str, Any]:
+    with home.engine.connect() as conn:
+        by_state = dict(conn.execute(  # type: ignore[arg-type]
+            select(items.c.state, func.count()).group_by(items.c.state)).all())
+        n_originals, n_bytes = conn.execute(
+            select(func.count(), func.coalesce(func.sum(originals.c.size), 0))).one()
+        n_sightings = conn.execute(select(func.count()).select_from(sightings)).scalar_one()
+        last_batch = conn.execute(select(batches).order_by(batches.c.id.desc()).limit(1)).first()
+        interrupted = conn.execute(
+            select(batches.c.id, batches.c.roots).where(batches.c.state == "interrupted")
+            .order_by(batches.c.id)).all()
+        last_check = conn.execute(
+            select(verifications).order_by(verifications.c.id.desc()).limit(1)).first()
+    return {
+        "home": str(home.settings.home),
+        "instance": home.instance_name,
+        "database": "postgresql" if home.engine.dialect.name == "postgresql" else "sqlite",
+        "items": {state: int(by_state.get(state, 0)) for state in ITEM_STATES},
+        "originals": int(n_originals),
+        "bytes": int(n_bytes),
+        "sightings": int(n_sightings),
+        "last_batch": _plain(last_batch) if last_batch else None,
+        "interrupted_batches": [{"id": r.id, "roots": r.roots} for r in interrupted],
+        "last_verification": _plain(last_check) if last_check else None,
+    }
+
+
+LIST_COLUMNS = (items.c.id, items.c.state, items.c.media_type, items.c.size,
+                items.c.original_name, items.c.rel_path, items.c.captured_at,
+                items.c.batch_id, items.c.sha256, items.c.error, items.c.warning)
+
+
+def list_items(home: Home, *, state: str | None = None, batch: int | None = None,
+               limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """A page of items, newest first, and how many match in all."""
+    query = select(*LIST_COLUMNS)
+    count = select(func.count()).select_from(items)
+    if state:
+        query, count = query.where(items.c.state == state), count.where(items.c.state == state)
+    if batch is not None:
+        query = query.where(items.c.batch_id == batch)
+        count = count.where(items.c.batch_id == batch)
+    with home.engine.connect() as conn:
+        rows = conn.execute(query.order_by(items.c.id.desc()).limit(limit).offset(offset))
+        return [_plain(r) for r in rows], int(conn.execute(count).scalar_one())
+
+
+def find_item(home: Home, ref: str) -> dict[str, Any] | None:
+    """One item by id or by (a prefix of at least 8 hex digits of) its SHA-256."""
+    with home.engine.connect() as conn:
+        if ref.isdigit():
+            row = conn.execute(select(items).where(items.c.id == int(ref))).first()
+        elif 8 <= len(ref) <= 64 and all(c in "0123456789abcdef" for c in ref.lower()):
+            found = conn.execute(select(items).where(
+                items.c.sha256.startswith(ref.lower(), autoescape=True)).limit(2)).all()
+            row = found[0] if len(found) == 1 else None
+        else:
+            return None
+        if row is None:
+            return None
+        item = _plain(row)
+        item["rel_path_bytes"] = row.rel_path_bytes.hex() if row.rel_path_bytes else None
+        if row.sha256:
+            original = conn.execute(
+                select(originals).where(originals.c.sha256 == row.sha256)).first()
+            item["original"] = _plain(original) if original else None
+            item["blob_path"] = str(home.blobs.path_of(row.sha256))
+        item["sightings"] = [_plain(s) for s in conn.execute(
+            select(sightings).where(sightings.c.item_id == row.id).order_by(sightings.c.id))]
+    return item

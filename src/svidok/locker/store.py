@@ -1,0 +1,127 @@
+"""Preserving one file: read it once, hashing while copying into the blob store.
+
+Runs in worker threads. It touches no database; the caller records the outcome only after
+the blob is durable, so a record never points at a blob that is not there.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from svidok.locker import mediatype
+from svidok.locker.blobs import Blob, BlobStore
+from svidok.locker.walk import Candidate, open_file
+
+CHUNK = 1024 * 1024
+
+
+class StoreError(Exception):
+    """Writing to the data folder failed; no file can be stored until it is fixed."""
+
+
+class DiskFull(StoreError):
+    """The blob store's file system is full; the batch stops so it can be resumed later."""
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull("the disk holding the data folder is full; free space and run "
+                           "the same ingest again to finish the batch") from exc
+        raise StoreError(f"cannot write to the data folder: {exc.strerror or exc}") from exc
+
+
+@dataclass(frozen=True)
+class Stored:
+    candidate: Candidate
+    blob: Blob
+    media_type: str
+    stat: os.stat_result
+    warning: str | None
+
+
+@dataclass(frozen=True)
+class Failed:
+    candidate: Candidate
+    error: str
+
+
+def _explain(exc: OSError) -> str:
+    code = exc.errno
+    if code == errno.ENOENT:
+        return "the file vanished before it could be read; nothing was stored"
+    if code in (errno.EACCES, errno.EPERM):
+        return ("permission denied: the user running Svidok cannot read this file; "
+                "grant read access and ingest again")
+    if code == errno.ELOOP:
+        return "the file was replaced by a symbolic link during ingest; nothing was stored"
+    if code == errno.ENAMETOOLONG:
+        return "a name in this path is longer than the file system allows"
+    if code == errno.EIO:
+        return ("input/output error while reading: the disk or medium may be failing; "
+                "copy what can be read elsewhere and ingest again")
+    name = errno.errorcode.get(code or 0, "error")
+    return f"could not read the file: {exc.strerror or exc} ({name})"
+
+
+def _changed(before: os.stat_result, after: os.stat_result, read: int) -> bool:
+    return (read != before.st_size or after.st_size != before.st_size
+            or after.st_mtime_ns != before.st_mtime_ns)
+
+
+def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK) -> Stored | Failed:
+    """Copy one file into the blob store. A problem with the file is returned as
+    :class:`Failed`; a problem with the data folder raises :class:`StoreError`."""
+    try:
+        fd = open_file(candidate.root, candidate.parts)
+    except OSError as exc:
+        return Failed(candidate, _explain(exc))
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            return Failed(candidate, "is no longer a regular file; nothing was stored")
+        os.set_blocking(fd, True)
+        with _writing():
+            writer = blobs.writer()
+        buffer = bytearray(chunk)
+        view = memoryview(buffer)
+        head = b""
+        read = 0
+        try:
+            while True:
+                try:
+                    n = os.readv(fd, [buffer])
+                except OSError as exc:
+                    writer.abort()
+                    return Failed(candidate, _explain(exc))
+                if n == 0:
+                    break
+                if not head:
+                    head = bytes(view[: min(n, mediatype.SNIFF_BYTES)])
+                with _writing():
+                    writer.write(view[:n])
+                read += n
+            if _changed(before, os.fstat(fd), read):
+                writer.abort()
+                return Failed(candidate, "the file changed while it was being read (it may "
+                              "still be downloading or copying); ingest it again when it "
+                              "is complete")
+            with _writing():
+                blob = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+    finally:
+        os.close(fd)
+    warnings = [w for w in (candidate.warning,) if w]
+    if read == 0:
+        warnings.append("zero-byte file: stored, but check that the copy received is complete")
+    return Stored(candidate, blob, mediatype.detect(head), before, "; ".join(warnings) or None)

@@ -1,0 +1,113 @@
+"""Showing results to people (rich) and to programs (``--json``)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from svidok.locker.ingest import Outcome
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(value: object) -> Text:
+    """Plain text for the terminal: names from evidence may hold markup or escape codes."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return Text(text)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
+    grid = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*(safe("" if v is None else v) for v in row))
+    return grid
+
+
+class ProgressReporter:
+    """Progress bars with files, bytes and rate on stderr, so stdout stays clean."""
+
+    def __init__(self, verb: str = "Storing") -> None:
+        self.verb = verb
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[files]}"),
+            DownloadColumn(binary_units=False),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
+        )
+        self.task: TaskID | None = None
+        self.files_total = 0
+        self.files_done = 0
+
+    def __enter__(self) -> ProgressReporter:
+        self.progress.start()
+        self.task = self.progress.add_task("Listing files" if self.verb == "Storing" else
+                                           self.verb, total=None, files="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def scanning(self, found: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, files=f"{found} found")
+
+    def started(self, files: int, total_bytes: int) -> None:
+        self.files_total = files
+        if self.task is None:
+            return
+        if files == 0:
+            self.progress.update(self.task, description="Nothing new to store", total=1,
+                                 completed=1, files="")
+            return
+        self.progress.update(self.task, description=self.verb, total=total_bytes,
+                             completed=0, files=f"0/{files} files")
+
+    def checked(self, nbytes: int) -> None:
+        if self.task is not None:
+            self.files_done += 1
+            self.progress.update(self.task, advance=nbytes,
+                                 files=f"{self.files_done}/{self.files_total} files")
+
+    def advanced(self, outcome: Outcome, nbytes: int) -> None:
+        if self.task is None or outcome.state in ("skipped",) or self.files_total == 0:
+            return
+        self.files_done += 1
+        self.progress.update(self.task, advance=nbytes,
+                             files=f"{self.files_done}/{self.files_total} files")
