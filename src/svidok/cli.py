@@ -19,7 +19,7 @@ from svidok.config import ConfigError
 from svidok.db import DatabaseError
 from svidok.home import Home, HomeError, init_home, open_home
 from svidok.locker import fixity, records
-from svidok.locker.ingest import BatchReport, IngestError, IngestOptions, ingest
+from svidok.locker.ingest import BatchReport, IngestError, IngestOptions, ingest, resolve_paths
 from svidok.output import ProgressReporter, emit_json, err, human_bytes, out, safe, table
 
 EXIT_FAILED = 1
@@ -121,6 +121,7 @@ def ingest_cmd(
     started = time.monotonic()
     with opened(as_json) as home:
         try:
+            resolve_paths(paths)  # a wrong path is reported before any progress is drawn
             if as_json:
                 report = ingest(home, paths, options)
             else:
@@ -194,10 +195,11 @@ def verify(
     if as_json:
         emit_json(data)
     else:
-        if report.findings:
-            out.print(table("Originals that do not hold", ["problem", "sha256", "items", "detail"],
-                            [[f.problem, f.sha256, ", ".join(map(str, f.item_ids)), f.detail]
-                             for f in report.findings]))
+        # One line per problem, whole: a hash folded across table rows cannot be copied.
+        for f in report.findings:
+            owners = ", ".join(map(str, f.item_ids)) or "none"
+            out.print(safe(f"{f.problem.upper()} {f.sha256} (items {owners}): {f.detail}"),
+                      style="red")
         verdict = "all hold" if report.ok else f"{len(report.findings)} problem(s)"
         out.print(f"Checked {report.checked} originals "
                   f"({human_bytes(report.bytes_checked)}): {verdict}.")

@@ -71,14 +71,13 @@ def _coerce(key: str, raw: Any, target: type | str, where: str) -> Any:
                 return int(raw.strip())
             except ValueError:
                 pass
-    elif kind == "str":
-        if isinstance(raw, str):
-            return raw
+    elif kind == "str" and isinstance(raw, str):
+        return raw
     raise ConfigError(f"{where}: '{key}' must be a {kind}, got {raw!r}")
 
 
 def _validate(values: dict[str, Any]) -> None:
-    if values.get("ingest_workers", 1) < 1 or values.get("ingest_workers", 1) > 256:
+    if not 1 <= values.get("ingest_workers", 1) <= 256:
         raise ConfigError("ingest_workers must be between 1 and 256")
     if values.get("busy_timeout_ms", 0) < 0:
         raise ConfigError("busy_timeout_ms must not be negative")

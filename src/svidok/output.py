@@ -22,8 +22,9 @@ from rich.text import Text
 
 from svidok.locker.ingest import Outcome
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Soft wrap: a long message or path stays one line, so it can be copied and grepped.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

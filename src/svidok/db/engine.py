@@ -70,7 +70,8 @@ def migrate(engine: Engine) -> None:
             return
         command.upgrade(_alembic_config(engine), "head")
     except SQLAlchemyError as exc:
+        cause = type(getattr(exc, "orig", None) or exc).__name__
         raise DatabaseError(
-            f"could not open or migrate the database ({type(exc.orig or exc).__name__}); "
+            f"could not open or migrate the database ({cause}); "
             "check SVIDOK_DATABASE_URL and that the server is running"
         ) from exc

@@ -7,7 +7,8 @@ UTF-8 its exact bytes are kept beside the readable form so nothing is lost.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC as TZ_UTC
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -48,13 +49,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("refusing a naive datetime: times in Svidok are UTC")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(TZ_UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect
                              ) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=TZ_UTC) if value.tzinfo is None else value
 
 
 UTC = UTCDateTime()

@@ -80,7 +80,7 @@ def verify(home: Home, sample_percent: int = 100, progress: FixityProgress | Non
     if progress:
         progress.started(len(rows), sum(size for _, size in rows))
     with ThreadPoolExecutor(max_workers=home.settings.ingest_workers) as pool:
-        for (sha, size), finding in zip(rows, pool.map(lambda r: _check(home, *r), rows),
+        for (_, size), finding in zip(rows, pool.map(lambda r: _check(home, *r), rows),
                                         strict=True):
             report.checked += 1
             report.bytes_checked += size

@@ -12,7 +12,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from svidok import __version__
 from svidok.db.schema import batches, items, originals, sightings
 from svidok.home import Home
-from svidok.locker.store import Failed, StoreError, Stored, store_file
+from svidok.locker.store import Failed, Stored, StoreError, store_file
 from svidok.locker.walk import Candidate, Skipped, scan
 
 FLUSH_EVERY = 256
@@ -182,14 +182,14 @@ class Ingest:
                     earlier.add((row.root, row.rel_path, row.size, row.mtime_ns))
                 elif row.state == "skipped":
                     earlier_skips.add((_key(row.root, row.rel_path), row.warning))
-            for row in conn.execute(select(sightings.c.root, sightings.c.rel_path,
+            for seen in conn.execute(select(sightings.c.root, sightings.c.rel_path,
                                            sightings.c.batch_id, sightings.c.size,
                                            sightings.c.mtime_ns)
                                     .where(sightings.c.root.in_(root_set))):
-                if row.batch_id == self.batch_id:
-                    mine_seen.add(_key(row.root, row.rel_path))
+                if seen.batch_id == self.batch_id:
+                    mine_seen.add(_key(seen.root, seen.rel_path))
                 else:
-                    earlier.add((row.root, row.rel_path, row.size, row.mtime_ns))
+                    earlier.add((seen.root, seen.rel_path, seen.size, seen.mtime_ns))
         return mine, mine_seen, earlier, earlier_skips
 
     # -- listing ----------------------------------------------------------------------
@@ -330,10 +330,10 @@ class Ingest:
         if failures:
             conn.execute(update(items).where(items.c.id == bindparam("b_id"))
                          .values(state="failed"), failures)
-        for item_id, res in done:
-            if isinstance(res, Failed):
-                outcomes.append(Outcome("failed", res.candidate.root, res.candidate.rel_path,
-                                        item_id, message=res.error))
+        for item_id, failed in done:
+            if isinstance(failed, Failed):
+                outcomes.append(Outcome("failed", failed.candidate.root,
+                                        failed.candidate.rel_path, item_id, message=failed.error))
         return outcomes
 
     def _flush(self, done: list[tuple[int, Stored | Failed]], report: BatchReport) -> None:

@@ -17,7 +17,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _plain(row: Row[Any]) -> dict[str, Any]:
+def _plain(row: Row[Any, *tuple[Any, ...]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in row._mapping.items():
         if isinstance(value, datetime):
@@ -31,8 +31,9 @@ def _plain(row: Row[Any]) -> dict[str, Any]:
 
 def status(home: Home) -> dict[str, Any]:
     with home.engine.connect() as conn:
-        by_state = dict(conn.execute(  # type: ignore[arg-type]
-            select(items.c.state, func.count()).group_by(items.c.state)).all())
+        by_state: dict[str, int] = {
+            row.state: row.n for row in conn.execute(
+                select(items.c.state, func.count().label("n")).group_by(items.c.state))}
         n_originals, n_bytes = conn.execute(
             select(func.count(), func.coalesce(func.sum(originals.c.size), 0))).one()
         n_sightings = conn.execute(select(func.count()).select_from(sightings)).scalar_one()
@@ -79,14 +80,14 @@ def list_items(home: Home, *, state: str | None = None, batch: int | None = None
 def find_item(home: Home, ref: str) -> dict[str, Any] | None:
     """One item by id or by (a prefix of at least 8 hex digits of) its SHA-256."""
     with home.engine.connect() as conn:
-        if ref.isdigit():
+        row = None
+        if ref.isdigit() and int(ref) < 2**31:  # the id column is a 32-bit integer
             row = conn.execute(select(items).where(items.c.id == int(ref))).first()
-        elif 8 <= len(ref) <= 64 and all(c in "0123456789abcdef" for c in ref.lower()):
+        if row is None and 8 <= len(ref) <= 64 and all(c in "0123456789abcdef"
+                                                        for c in ref.lower()):
             found = conn.execute(select(items).where(
                 items.c.sha256.startswith(ref.lower(), autoescape=True)).limit(2)).all()
             row = found[0] if len(found) == 1 else None
-        else:
-            return None
         if row is None:
             return None
         item = _plain(row)

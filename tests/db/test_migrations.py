@@ -1,0 +1,47 @@
+"""Migrations build exactly the schema the code declares, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from pytest import MonkeyPatch
+from sqlalchemy import inspect, text
+
+from svidok.db.engine import _alembic_config, connect, is_current, migrate
+from svidok.db.schema import metadata
+from svidok.home import Home, init_home
+
+
+def test_migrated_schema_matches_the_declared_one(home: Home) -> None:
+    with home.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    assert is_current(home.engine)
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path,
+                                                             monkeypatch: MonkeyPatch) -> None:
+    monkeypatch.delenv("SVIDOK_DATABASE_URL", raising=False)
+    home, _ = init_home(tmp_path / "home")
+    with home.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+
+
+def test_downgrade_and_upgrade_again(home: Home) -> None:
+    cfg = _alembic_config(home.engine)
+    command.downgrade(cfg, "base")
+    assert set(inspect(home.engine).get_table_names()) <= {"alembic_version"}
+    migrate(home.engine)
+    assert {"items", "originals", "sightings", "batches"} <= set(
+        inspect(home.engine).get_table_names())
+
+
+def test_migrate_is_a_no_op_when_current(home: Home) -> None:
+    migrate(home.engine)
+    migrate(connect(str(home.engine.url.render_as_string(hide_password=False))))
+    assert is_current(home.engine)
