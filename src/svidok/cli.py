@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from svidok import __version__
 from svidok.config import ConfigError
@@ -57,6 +58,11 @@ def opened(as_json: bool = False) -> Iterator[Home]:
         yield home
     except (HomeError, DatabaseError) as exc:
         fail(str(exc), as_json)
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        fail(f"the database failed ({type(cause).__name__}: {str(cause).splitlines()[0]}); "
+             "what was recorded before is kept; fix the cause and run the same command again",
+             as_json)
     finally:
         home.dispose()
 
@@ -258,7 +264,8 @@ def items_list(
                     ["id", "state", "type", "size", "path", "captured (UTC)"],
                     [[r["id"], r["state"], r["media_type"],
                       human_bytes(r["size"]) if r["size"] is not None else "",
-                      r["rel_path"], (r["captured_at"] or "")[:19]] for r in rows]))
+                      r["rel_path"], (r["captured_at"] or "")[:16].replace("T", " ")]
+                     for r in rows]))
 
 
 @items_app.command("show")

@@ -48,10 +48,15 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+WIDE_COLUMNS = frozenset({"path", "value", "what happened"})
+
+
 def table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
     grid = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
-        grid.add_column(column, overflow="fold")
+        # Short columns stay on one line; the long text ones take what width is left.
+        wide = column in WIDE_COLUMNS
+        grid.add_column(column, overflow="fold", no_wrap=not wide, ratio=1 if wide else None)
     for row in rows:
         grid.add_row(*(safe("" if v is None else v) for v in row))
     return grid

@@ -137,7 +137,9 @@ class Ingest:
 
     def _open_batch(self) -> tuple[int, bool]:
         with self.engine.begin() as conn:
-            conn.execute(update(batches).where(batches.c.state == "running")
+            # Holding the lock, no run of ours is alive: any 'running' batch of this host died.
+            conn.execute(update(batches).where(batches.c.state == "running",
+                                               batches.c.host == self.host)
                          .values(state="interrupted"))
             found = conn.execute(
                 select(batches.c.id).where(batches.c.state == "interrupted",
