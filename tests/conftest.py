@@ -100,5 +100,7 @@ def evidence(tmp_path: Path) -> Path:
 def run_svidok(args: list[str], env: dict[str, str], **kwargs: object
                ) -> subprocess.CompletedProcess[str]:
     """Run the real command in a subprocess, as a user would."""
-    return subprocess.run([sys.executable, "-m", "svidok", *args], env=env, text=True,
-                          capture_output=True, check=False, timeout=300, **kwargs)  # type: ignore[call-overload]
+    done: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
+        [sys.executable, "-m", "svidok", *args], env=env, text=True, capture_output=True,
+        check=False, timeout=300, **kwargs)
+    return done

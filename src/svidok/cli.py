@@ -228,6 +228,8 @@ def status(as_json: JsonOpt = False) -> None:
               f"{states['skipped']} skipped, {states['pending']} pending; "
               f"{data['sightings']} sightings")
     out.print(f"Originals: {data['originals']} ({human_bytes(data['bytes'])})")
+    if data["ingest_running"]:
+        out.print("An ingest is running now.", style="yellow")
     for batch in data["interrupted_batches"]:
         out.print(safe(f"Batch {batch['id']} was interrupted; to finish it, run "
                        f"svidok ingest again over {batch['roots']}"), style="yellow")

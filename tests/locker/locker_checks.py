@@ -2,18 +2,68 @@
 
 Shared by the resilience tests: a record never points at a missing or wrong blob, a file
 path is preserved at most once, and no partial write is left once an ingest has finished.
+Also: running the command in-process, so that an injected fault applies to it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from svidok.cli import app
 from svidok.db.schema import batches, items, originals, sightings
 from svidok.home import Home
+
+# Wide enough that no table cell or message is folded across lines.
+WIDE = {"COLUMNS": "400"}
+
+
+@dataclass(frozen=True)
+class Ran:
+    """How a ``svidok`` command ended, as the user saw it."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def said(self) -> str:
+        """Everything printed, with line breaks and runs of spaces made single spaces."""
+        return " ".join((self.stdout + " " + self.stderr).split())
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """The cells of every table row printed, e.g. ``["failed", "a.txt", "why"]``."""
+        return [[cell.strip() for cell in line.strip().strip("│").split("│")]
+                for line in self.stdout.splitlines() if line.startswith("│")]
+
+    @classmethod
+    def of(cls, done: subprocess.CompletedProcess[str]) -> Ran:
+        return cls(done.returncode, done.stdout, done.stderr)
+
+
+def svidok_command(args: list[str], env: dict[str, str], prefix: Sequence[str] = ()) -> Ran:
+    """Run the real command in a subprocess, as a user would (``prefix``: e.g. setpriv)."""
+    done = subprocess.run([*prefix, sys.executable, "-m", "svidok", *args],
+                          env={**env, **WIDE}, text=True, capture_output=True, check=False,
+                          timeout=300)
+    return Ran.of(done)
+
+
+def svidok_in_process(args: list[str]) -> Ran:
+    """Run the real command inside the test process, so monkeypatched faults apply."""
+    result = CliRunner().invoke(app, args, env=WIDE)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def sha256_of(data: bytes) -> str:
@@ -80,8 +130,8 @@ def preserved_content(home: Home, root: Path) -> dict[str, str]:
 
 def item_states(home: Home) -> Counter[str]:
     with home.engine.connect() as conn:
-        return Counter(dict(conn.execute(  # type: ignore[arg-type]
-            select(items.c.state, func.count()).group_by(items.c.state)).all()))
+        rows = conn.execute(select(items.c.state, func.count()).group_by(items.c.state))
+        return Counter({str(state): int(n) for state, n in rows})
 
 
 def count_rows(home: Home, table: str) -> int:

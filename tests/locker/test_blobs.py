@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from svidok.locker import blobs as blobs_module
 from svidok.locker.blobs import FilesystemBlobStore
 
 
@@ -61,7 +60,7 @@ def test_full_disk_during_write_leaves_no_partial_blob(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     writer = store.writer()
-    monkeypatch.setattr(blobs_module.os, "write", full)
+    monkeypatch.setattr(os, "write", full)
     with pytest.raises(OSError, match="No space"):
         writer.write(b"x" * 10)
     writer.abort()
@@ -75,7 +74,7 @@ def test_short_writes_are_completed(store: FilesystemBlobStore,
     def dribble(fd: int, data: bytes) -> int:
         return real_write(fd, bytes(data[:3]))
 
-    monkeypatch.setattr(blobs_module.os, "write", dribble)
+    monkeypatch.setattr(os, "write", dribble)
     sha = _put(store, b"0123456789")
     assert store.path_of(sha).read_bytes() == b"0123456789"
 

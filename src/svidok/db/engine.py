@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,18 @@ def migrate(engine: Engine) -> None:
             return
         command.upgrade(_alembic_config(engine), "head")
     except SQLAlchemyError as exc:
-        cause = type(getattr(exc, "orig", None) or exc).__name__
-        raise DatabaseError(
-            f"could not open or migrate the database ({cause}); "
-            "check SVIDOK_DATABASE_URL and that the server is running"
-        ) from exc
+        raise DatabaseError(_explain(engine, exc)) from exc
+
+
+def _explain(engine: Engine, exc: SQLAlchemyError) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    first_line = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    if engine.dialect.name == "sqlite":
+        where = Path(engine.url.database or "")
+        folder = where.parent if where.parent.exists() else Path(".")
+        if shutil.disk_usage(folder).free == 0:
+            return (f"the disk holding the database {where} is full; free space "
+                    "and run the command again")
+        return f"could not open the SQLite database {where}: {first_line}"
+    return (f"could not open or migrate the database ({type(cause).__name__}: {first_line}); "
+            "check SVIDOK_DATABASE_URL and that the server is running")

@@ -1,8 +1,8 @@
 """The schema of the records, in SQLAlchemy Core.
 
 Times are stored as timezone-aware UTC; file-system times as integer nanoseconds, exactly
-as the operating system reported them. Paths and names are text; when a name was not valid
-UTF-8 its exact bytes are kept beside the readable form so nothing is lost.
+as the operating system reported them. Paths are kept twice: readable text for people, and
+the exact bytes the file system gave, which decide identity.
 """
 
 from __future__ import annotations
@@ -112,8 +112,10 @@ items = Table(
     Column("size", BigInteger),
     Column("original_name", Text, nullable=False),
     Column("root", Text, nullable=False),
+    # Readable form; bytes that are not UTF-8 appear as \xNN escapes.
     Column("rel_path", Text, nullable=False),
-    Column("rel_path_bytes", LargeBinary),
+    # The exact path as the file system named it: the identity of "where".
+    Column("rel_path_bytes", LargeBinary, nullable=False),
     Column("mtime_ns", BigInteger),
     Column("ctime_ns", BigInteger),
     Column("atime_ns", BigInteger),
@@ -125,9 +127,9 @@ items = Table(
     Column("updated_at", UTC, nullable=False),
     CheckConstraint("state IN ('pending', 'stored', 'failed', 'skipped')", name="state"),
     CheckConstraint("state <> 'stored' OR sha256 IS NOT NULL", name="stored_has_original"),
-    UniqueConstraint("batch_id", "root", "rel_path"),
+    UniqueConstraint("batch_id", "root", "rel_path_bytes"),
 )
-Index("ix_items_root_rel_path", items.c.root, items.c.rel_path)
+Index("ix_items_root", items.c.root)
 Index("ix_items_state", items.c.state)
 
 sightings = Table(
@@ -139,7 +141,7 @@ sightings = Table(
     Column("original_name", Text, nullable=False),
     Column("root", Text, nullable=False),
     Column("rel_path", Text, nullable=False),
-    Column("rel_path_bytes", LargeBinary),
+    Column("rel_path_bytes", LargeBinary, nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("mtime_ns", BigInteger),
     Column("ctime_ns", BigInteger),
@@ -149,10 +151,10 @@ sightings = Table(
     Column("seen_at", UTC, nullable=False),
     Column("host", Text, nullable=False),
     Column("svidok_version", String(64), nullable=False),
-    UniqueConstraint("batch_id", "root", "rel_path"),
+    UniqueConstraint("batch_id", "root", "rel_path_bytes"),
 )
 Index("ix_sightings_item_id", sightings.c.item_id)
-Index("ix_sightings_root_rel_path", sightings.c.root, sightings.c.rel_path)
+Index("ix_sightings_root", sightings.c.root)
 
 verifications = Table(
     "verifications",

@@ -25,7 +25,7 @@ from svidok import __version__
 from svidok.db.schema import batches, items, originals, sightings
 from svidok.home import Home
 from svidok.locker.store import Failed, Stored, StoreError, store_file
-from svidok.locker.walk import Candidate, Skipped, scan
+from svidok.locker.walk import Candidate, Skipped, display, scan
 
 FLUSH_EVERY = 256
 FLUSH_SECONDS = 0.5
@@ -114,8 +114,7 @@ def resolve_paths(paths: Iterable[Path]) -> list[tuple[str, bytes | None]]:
     return roots
 
 
-def _key(root: str, rel_path: str) -> tuple[str, str]:
-    return (root, rel_path)
+Key = tuple[str, bytes]  # (root as text, exact path bytes under it)
 
 
 class Ingest:
@@ -162,36 +161,35 @@ class Ingest:
                 state=state, finished_at=_now() if state == "finished" else None,
                 unchanged=batches.c.unchanged + unchanged))
 
-    def _known(self) -> tuple[dict[tuple[str, str], tuple[int, str]], set[tuple[str, str]],
-                              set[tuple[str, str, int, int]],
-                              set[tuple[tuple[str, str], str]]]:
+    def _known(self) -> tuple[dict[Key, tuple[int, str]], set[Key],
+                              set[tuple[str, bytes, int, int]], set[tuple[Key, str]]]:
         """This batch's rows by path, and every earlier observation under these roots
         (files by path, size and mtime; skips by path and reason, so an unchanged folder
         does not collect the same skip record on every run)."""
-        root_set = sorted({r for r, _ in self.roots})
-        mine: dict[tuple[str, str], tuple[int, str]] = {}
-        mine_seen: set[tuple[str, str]] = set()
-        earlier: set[tuple[str, str, int, int]] = set()
-        earlier_skips: set[tuple[tuple[str, str], str]] = set()
+        root_set = sorted({display(os.fsencode(r))[0] for r, _ in self.roots})
+        mine: dict[Key, tuple[int, str]] = {}
+        mine_seen: set[Key] = set()
+        earlier: set[tuple[str, bytes, int, int]] = set()
+        earlier_skips: set[tuple[Key, str]] = set()
         with self.engine.connect() as conn:
-            for row in conn.execute(select(items.c.id, items.c.root, items.c.rel_path,
+            for row in conn.execute(select(items.c.id, items.c.root, items.c.rel_path_bytes,
                                            items.c.state, items.c.batch_id, items.c.size,
                                            items.c.mtime_ns, items.c.warning)
                                     .where(items.c.root.in_(root_set))):
                 if row.batch_id == self.batch_id:
-                    mine[_key(row.root, row.rel_path)] = (row.id, row.state)
+                    mine[(row.root, row.rel_path_bytes)] = (row.id, row.state)
                 elif row.state == "stored":
-                    earlier.add((row.root, row.rel_path, row.size, row.mtime_ns))
+                    earlier.add((row.root, row.rel_path_bytes, row.size, row.mtime_ns))
                 elif row.state == "skipped":
-                    earlier_skips.add((_key(row.root, row.rel_path), row.warning))
-            for seen in conn.execute(select(sightings.c.root, sightings.c.rel_path,
+                    earlier_skips.add(((row.root, row.rel_path_bytes), row.warning))
+            for seen in conn.execute(select(sightings.c.root, sightings.c.rel_path_bytes,
                                            sightings.c.batch_id, sightings.c.size,
                                            sightings.c.mtime_ns)
                                     .where(sightings.c.root.in_(root_set))):
                 if seen.batch_id == self.batch_id:
-                    mine_seen.add(_key(seen.root, seen.rel_path))
+                    mine_seen.add((seen.root, seen.rel_path_bytes))
                 else:
-                    earlier.add((seen.root, seen.rel_path, seen.size, seen.mtime_ns))
+                    earlier.add((seen.root, seen.rel_path_bytes, seen.size, seen.mtime_ns))
         return mine, mine_seen, earlier, earlier_skips
 
     # -- listing ----------------------------------------------------------------------
@@ -199,7 +197,7 @@ class Ingest:
     def _base_row(self, found: Candidate | Skipped) -> dict[str, Any]:
         return {
             "batch_id": self.batch_id, "kind": "file", "original_name": found.name,
-            "root": found.root, "rel_path": found.rel_path,
+            "root": found.root_text, "rel_path": found.rel_path,
             "rel_path_bytes": found.rel_path_bytes, "collector": self.options.collector,
             "note": self.options.note, "host": self.host, "svidok_version": __version__,
             "updated_at": _now(), "error": None, "warning": None, "size": None,
@@ -218,7 +216,7 @@ class Ingest:
         mine, mine_seen, earlier, earlier_skips = self._known()
         work: list[tuple[int, Candidate]] = []
         waiting: list[tuple[dict[str, Any], Candidate | None]] = []
-        seen_keys: set[tuple[str, str]] = set()
+        seen_keys: set[Key] = set()
         found_count = 0
 
         def flush() -> None:
@@ -233,13 +231,14 @@ class Ingest:
                 found_count += 1
                 if found_count % 1000 == 0:
                     self.reporter.scanning(found_count)
-                key = _key(found.root, found.rel_path)
+                key = (found.root_text, found.rel_path_bytes)
                 if key in seen_keys:
                     continue
                 seen_keys.add(key)
                 if isinstance(found, Skipped):
                     state: State = "failed" if found.failed else "skipped"
-                    outcome = Outcome(state, found.root, found.rel_path, message=found.reason)
+                    outcome = Outcome(state, found.root_text, found.rel_path,
+                                      message=found.reason)
                     report.outcomes.append(outcome)
                     self.reporter.advanced(outcome, 0)
                     if key not in mine and (key, found.reason) not in earlier_skips:
@@ -253,7 +252,7 @@ class Ingest:
                     report.already_done += 1
                     continue
                 if (not self.options.rehash and done is None
-                        and (found.root, found.rel_path, found.size, found.mtime_ns) in earlier):
+                        and (*key, found.size, found.mtime_ns) in earlier):
                     report.unchanged += 1
                     continue
                 if done is not None:
@@ -266,8 +265,8 @@ class Ingest:
         self._forget_vanished(mine, seen_keys, report)
         return work
 
-    def _forget_vanished(self, mine: dict[tuple[str, str], tuple[int, str]],
-                         seen_keys: set[tuple[str, str]], report: BatchReport) -> None:
+    def _forget_vanished(self, mine: dict[Key, tuple[int, str]], seen_keys: set[Key],
+                         report: BatchReport) -> None:
         """Pending items of a resumed batch whose file is gone cannot be stored now."""
         gone = [(key, item_id) for key, (item_id, state) in mine.items()
                 if state == "pending" and key not in seen_keys]
@@ -279,7 +278,8 @@ class Ingest:
                          .values(state="failed", error=reason, updated_at=_now()),
                          [{"b_id": item_id} for _, item_id in gone])
         for (root, rel_path), item_id in gone:
-            report.outcomes.append(Outcome("failed", root, rel_path, item_id, message=reason))
+            report.outcomes.append(Outcome("failed", root, display(rel_path)[0], item_id,
+                                           message=reason))
 
     # -- storing ----------------------------------------------------------------------
 
@@ -305,19 +305,20 @@ class Ingest:
             if owner is not None and owner != item_id:
                 new_sightings.append({
                     "item_id": owner, "batch_id": self.batch_id,
-                    "original_name": cand.name, "root": cand.root, "rel_path": cand.rel_path,
+                    "original_name": cand.name, "root": cand.root_text,
+                    "rel_path": cand.rel_path,
                     "rel_path_bytes": cand.rel_path_bytes, "collector": self.options.collector,
                     "note": self.options.note, "seen_at": now, "host": self.host,
                     "svidok_version": __version__, **fs_times})
                 drop.append({"b_id": item_id})
-                outcomes.append(Outcome("sighting", cand.root, cand.rel_path, owner, sha,
+                outcomes.append(Outcome("sighting", cand.root_text, cand.rel_path, owner, sha,
                                         res.blob.size, res.media_type, res.warning))
                 continue
             owners[sha] = item_id
             updates.append({"b_id": item_id, "state": "stored", "error": None, "sha256": sha,
                             "media_type": res.media_type, "warning": res.warning,
                             "captured_at": now, "updated_at": now, **fs_times})
-            outcomes.append(Outcome("stored", cand.root, cand.rel_path, item_id, sha,
+            outcomes.append(Outcome("stored", cand.root_text, cand.rel_path, item_id, sha,
                                     res.blob.size, res.media_type, res.warning))
         failures = [{"b_id": i, "error": r.error, "updated_at": now}
                     for i, r in done if isinstance(r, Failed)]
@@ -334,19 +335,21 @@ class Ingest:
                          .values(state="failed"), failures)
         for item_id, failed in done:
             if isinstance(failed, Failed):
-                outcomes.append(Outcome("failed", failed.candidate.root,
+                outcomes.append(Outcome("failed", failed.candidate.root_text,
                                         failed.candidate.rel_path, item_id, message=failed.error))
         return outcomes
 
     def _flush(self, done: list[tuple[int, Stored | Failed]], report: BatchReport) -> None:
         if not done:
             return
+        # Taken out first: if Ctrl-C lands after the commit, the rows are not recorded twice.
+        taking = done[:]
+        done.clear()
         with self.engine.begin() as conn:
-            outcomes = self._record(conn, done)
+            outcomes = self._record(conn, taking)
         report.outcomes.extend(outcomes)
         for outcome in outcomes:
             self.reporter.advanced(outcome, outcome.size or 0)
-        done.clear()
 
     def _store_all(self, work: list[tuple[int, Candidate]], report: BatchReport) -> None:
         """Store files in worker threads; record outcomes in listing order, so when two

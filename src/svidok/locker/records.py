@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 
 from svidok.db.schema import batches, items, originals, sightings, verifications
-from svidok.home import Home
+from svidok.home import Home, HomeError
 
 ITEM_STATES = ("pending", "stored", "failed", "skipped")
 
@@ -29,6 +29,14 @@ def _plain(row: Row[Any, *tuple[Any, ...]]) -> dict[str, Any]:
     return out
 
 
+def ingest_running(home: Home) -> bool:
+    try:
+        with home.lock("ingest"):
+            return False
+    except HomeError:
+        return True
+
+
 def status(home: Home) -> dict[str, Any]:
     with home.engine.connect() as conn:
         by_state: dict[str, int] = {
@@ -38,13 +46,18 @@ def status(home: Home) -> dict[str, Any]:
             select(func.count(), func.coalesce(func.sum(originals.c.size), 0))).one()
         n_sightings = conn.execute(select(func.count()).select_from(sightings)).scalar_one()
         last_batch = conn.execute(select(batches).order_by(batches.c.id.desc()).limit(1)).first()
-        interrupted = conn.execute(
-            select(batches.c.id, batches.c.roots).where(batches.c.state == "interrupted")
+        unfinished = conn.execute(
+            select(batches.c.id, batches.c.roots, batches.c.state)
+            .where(batches.c.state.in_(("interrupted", "running")))
             .order_by(batches.c.id)).all()
         last_check = conn.execute(
             select(verifications).order_by(verifications.c.id.desc()).limit(1)).first()
+    running_now = ingest_running(home)
+    # A batch still marked running while nobody holds the ingest lock was killed.
+    interrupted = [r for r in unfinished if r.state == "interrupted" or not running_now]
     return {
         "home": str(home.settings.home),
+        "ingest_running": running_now,
         "instance": home.instance_name,
         "database": "postgresql" if home.engine.dialect.name == "postgresql" else "sqlite",
         "items": {state: int(by_state.get(state, 0)) for state in ITEM_STATES},

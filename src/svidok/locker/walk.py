@@ -7,6 +7,7 @@ folder swapped for a symbolic link mid-ingest cannot lead outside, and paths lon
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -25,53 +26,50 @@ def display(raw: bytes) -> tuple[str, bytes | None]:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """A regular file found under a root, to be stored."""
+class Found:
+    """Something found under an ingest root, named by its exact path bytes."""
 
     root: str
+    # Where it was seen, relative to the root, as the file system names it.
+    seen_parts: tuple[bytes, ...]
+
+    @property
+    def root_text(self) -> str:
+        return display(os.fsencode(self.root))[0]
+
+    @property
+    def rel_path_bytes(self) -> bytes:
+        """The exact path: two names that read alike are still two files."""
+        return b"/".join(self.seen_parts)
+
+    @property
+    def rel_path(self) -> str:
+        return display(self.rel_path_bytes)[0] or "."
+
+    @property
+    def name(self) -> str:
+        return display(self.seen_parts[-1])[0] if self.seen_parts else self.root_text
+
+
+@dataclass(frozen=True)
+class Candidate(Found):
+    """A regular file found under a root, to be stored."""
+
     # Path of the bytes to read, relative to the root (for a followed link: its target).
     parts: tuple[bytes, ...]
-    # Where the file was seen, relative to the root.
-    seen_parts: tuple[bytes, ...]
     size: int
     mtime_ns: int
     ctime_ns: int
     atime_ns: int
     warning: str | None = None
 
-    @property
-    def rel_path(self) -> str:
-        return display(b"/".join(self.seen_parts))[0]
-
-    @property
-    def rel_path_bytes(self) -> bytes | None:
-        return display(b"/".join(self.seen_parts))[1]
-
-    @property
-    def name(self) -> str:
-        return display(self.seen_parts[-1])[0]
-
 
 @dataclass(frozen=True)
-class Skipped:
+class Skipped(Found):
     """Something under a root that is not stored, and why; ``failed`` if it is a problem."""
 
-    root: str
-    seen_parts: tuple[bytes, ...]
     reason: str
     failed: bool = False
-
-    @property
-    def rel_path(self) -> str:
-        return display(b"/".join(self.seen_parts))[0] or "."
-
-    @property
-    def rel_path_bytes(self) -> bytes | None:
-        return display(b"/".join(self.seen_parts))[1]
-
-    @property
-    def name(self) -> str:
-        return display(self.seen_parts[-1])[0] if self.seen_parts else self.root
 
 
 def open_dir(root: str, parts: tuple[bytes, ...]) -> int:
@@ -111,8 +109,9 @@ def _special_kind(mode: int) -> str | None:
 
 def _candidate(root: str, parts: tuple[bytes, ...], seen: tuple[bytes, ...],
                st: os.stat_result, warning: str | None = None) -> Candidate:
-    return Candidate(root, parts, seen, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-                     st.st_atime_ns, warning)
+    return Candidate(root=root, seen_parts=seen, parts=parts, size=st.st_size,
+                     mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, atime_ns=st.st_atime_ns,
+                     warning=warning)
 
 
 def _follow_link(root: str, parts: tuple[bytes, ...]) -> Candidate | Skipped:
@@ -121,8 +120,12 @@ def _follow_link(root: str, parts: tuple[bytes, ...]) -> Candidate | Skipped:
     link = os.path.join(root_b, *parts)
     try:
         target = os.path.realpath(link, strict=True)
-    except (OSError, RuntimeError):
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Skipped(root, parts, "symbolic link loop (it leads back to itself); skipped")
         return Skipped(root, parts, "broken symbolic link (its target does not exist)")
+    except RuntimeError:  # Python < 3.13 reports some loops this way
+        return Skipped(root, parts, "symbolic link loop (it leads back to itself); skipped")
     prefix = root_b.rstrip(b"/") + b"/"
     if not target.startswith(prefix):
         return Skipped(root, parts, "symbolic link leads outside the ingest root; not followed")

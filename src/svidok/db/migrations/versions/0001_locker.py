@@ -1,8 +1,8 @@
-"""locker: batches, originals, items, sightings, verifications
+"""locker: instance, batches, originals, items, sightings, verifications
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-24 23:09:40.512596
+Revises: (none)
+Create Date: 2026-11-24 23:38:33.455676
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.Column("original_name", sa.Text(), nullable=False),
         sa.Column("root", sa.Text(), nullable=False),
         sa.Column("rel_path", sa.Text(), nullable=False),
-        sa.Column("rel_path_bytes", sa.LargeBinary(), nullable=True),
+        sa.Column("rel_path_bytes", sa.LargeBinary(), nullable=False),
         sa.Column("mtime_ns", sa.BigInteger(), nullable=True),
         sa.Column("ctime_ns", sa.BigInteger(), nullable=True),
         sa.Column("atime_ns", sa.BigInteger(), nullable=True),
@@ -103,12 +103,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_items")),
         sa.UniqueConstraint(
-            "batch_id", "root", "rel_path", name=op.f("uq_items_batch_id_root_rel_path")
+            "batch_id", "root", "rel_path_bytes", name=op.f("uq_items_batch_id_root_rel_path_bytes")
         ),
         sa.UniqueConstraint("sha256", name=op.f("uq_items_sha256")),
     )
     with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.create_index("ix_items_root_rel_path", ["root", "rel_path"], unique=False)
+        batch_op.create_index("ix_items_root", ["root"], unique=False)
         batch_op.create_index("ix_items_state", ["state"], unique=False)
 
     op.create_table(
@@ -119,7 +119,7 @@ def upgrade() -> None:
         sa.Column("original_name", sa.Text(), nullable=False),
         sa.Column("root", sa.Text(), nullable=False),
         sa.Column("rel_path", sa.Text(), nullable=False),
-        sa.Column("rel_path_bytes", sa.LargeBinary(), nullable=True),
+        sa.Column("rel_path_bytes", sa.LargeBinary(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("mtime_ns", sa.BigInteger(), nullable=True),
         sa.Column("ctime_ns", sa.BigInteger(), nullable=True),
@@ -135,30 +135,30 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_sightings_item_id_items")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sightings")),
         sa.UniqueConstraint(
-            "batch_id", "root", "rel_path", name=op.f("uq_sightings_batch_id_root_rel_path")
+            "batch_id",
+            "root",
+            "rel_path_bytes",
+            name=op.f("uq_sightings_batch_id_root_rel_path_bytes"),
         ),
     )
     with op.batch_alter_table("sightings", schema=None) as batch_op:
         batch_op.create_index("ix_sightings_item_id", ["item_id"], unique=False)
-        batch_op.create_index("ix_sightings_root_rel_path", ["root", "rel_path"], unique=False)
-
-
+        batch_op.create_index("ix_sightings_root", ["root"], unique=False)
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("sightings", schema=None) as batch_op:
-        batch_op.drop_index("ix_sightings_root_rel_path")
+        batch_op.drop_index("ix_sightings_root")
         batch_op.drop_index("ix_sightings_item_id")
 
     op.drop_table("sightings")
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_index("ix_items_state")
-        batch_op.drop_index("ix_items_root_rel_path")
+        batch_op.drop_index("ix_items_root")
 
     op.drop_table("items")
     op.drop_table("verifications")
     op.drop_table("originals")
     op.drop_table("instance")
     op.drop_table("batches")
-
