@@ -64,12 +64,8 @@ class Corpus:
 def human_size(n: int) -> str:
     """Binary units throughout the benchmark: 4 KiB is the size of a page and a block."""
     for unit, factor in (("GiB", GB), ("MiB", MB), ("KiB", KB)):
-        if n >= factor and n % factor == 0:
-            return f"{n // factor}{unit}"
-    if n >= GB:
-        return f"{n / GB:.2f}GiB"
-    if n >= MB:
-        return f"{n / MB:.1f}MiB"
+        if n >= factor:
+            return f"{n // factor}{unit}" if n % factor == 0 else f"{n / factor:.1f}{unit}"
     return f"{n}B"
 
 

@@ -11,7 +11,7 @@ sha256sum``, what someone would do by hand to copy evidence and record its hashe
 each timed command the corpus is read once, so both sides start from the same warm page
 cache, and ``sync`` runs so one side's writeback does not slow the other down. Nothing is
 timed in-process: every figure is the wall time of a subprocess, and Svidok's peak RSS is
-the ``ru_maxrss`` that ``wait4`` returns for exactly that process.
+the ``ru_maxrss`` that ``wait4`` returns for exactly that process (see bench/measure.py).
 
 Figures go to a table on the terminal and to ``bench/out/results.json``. See
 docs/benchmarks.md for what each figure means.
@@ -69,37 +69,42 @@ class BenchError(Exception):
 # -- measuring one subprocess ----------------------------------------------------------
 
 
+MEASURE = corpora.BENCH_DIR / "measure.py"
+
+
 @dataclass(frozen=True)
 class Measured:
     wall_s: float
     user_s: float
     sys_s: float
-    # Kilobytes (Linux ru_maxrss): the peak of this process and of the children it reaped.
+    # Kilobytes (Linux ru_maxrss): the peak of the command and of the children it reaped.
     peak_rss_kb: int
     returncode: int
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None, stdout: Path,
                  stderr: Path) -> Measured:
-    """Run ``cmd`` to completion and measure it alone.
+    """Run ``cmd`` to completion and measure it alone, through bench/measure.py.
 
-    ``resource.getrusage(RUSAGE_CHILDREN)`` keeps the maximum RSS over every child this
-    process ever had (the corpus generator, ``svidok init``, the baseline's ``cp``), so it
-    cannot attribute a peak to one command. ``wait4`` on the pid returns that child's own
-    accounting."""
+    Not ``resource.getrusage(RUSAGE_CHILDREN)``: it is a maximum over every child this
+    process ever had (the baseline's ``cp``, ``svidok init``, ...). Not ``wait4`` from
+    here either: Linux counts the pre-exec copy of this (large) process in the child's
+    ``ru_maxrss``. The helper is a stdlib-only interpreter started with ``-I -S``, so
+    its own few megabytes are the floor."""
+    result = stdout.with_suffix(".measure.json")
+    result.unlink(missing_ok=True)
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
-        try:
-            _pid, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        wall = time.perf_counter() - started
-    # Popen did not reap the child itself; tell it, so it never waits on a recycled pid.
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss, proc.returncode)
+        helper = subprocess.run([sys.executable, "-I", "-S", str(MEASURE), str(result), *cmd],
+                                env=env, stdout=out, stderr=err, check=False)
+    try:
+        data = json.loads(result.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BenchError(f"the measuring helper failed (exit {helper.returncode}):\n"
+                         + tail(stderr)) from exc
+    finally:
+        result.unlink(missing_ok=True)
+    return Measured(float(data["wall_s"]), float(data["user_s"]), float(data["sys_s"]),
+                    int(data["peak_rss_kb"]), int(data["returncode"]))
 
 
 def warm(root: Path) -> None:
@@ -248,23 +253,26 @@ class Bench:
     # -- the two sides ----------------------------------------------------------------
 
     def baseline(self, corpus: Corpus) -> RunResult:
-        dst = self.scratch / "copy"
-        shutil.rmtree(dst, ignore_errors=True)
-        warm(corpus.root)
-        settle()
-        measured = run_measured(["bash", "-c", BASELINE_SCRIPT, "baseline", str(corpus.root),
-                                 str(dst)], None, self.scratch / "baseline.out",
-                                self.scratch / "baseline.err")
-        if measured.returncode != 0:
-            raise BenchError(f"the baseline failed (exit {measured.returncode}):\n"
-                             + tail(self.scratch / "baseline.err"))
-        # Timed apart and shown apart: the issue's baseline stops before the disk has the
-        # copy, while every Svidok figure includes fsync of each original.
-        started = time.perf_counter()
-        settle()
-        flush = time.perf_counter() - started
-        shutil.rmtree(dst)
-        settle()
+        dst = self.fresh("copy")
+        out, err = self.scratch / "baseline.out", self.scratch / "baseline.err"
+        try:
+            warm(corpus.root)
+            settle()
+            measured = run_measured(["bash", "-c", BASELINE_SCRIPT, "baseline",
+                                     str(corpus.root), str(dst)], None, out, err)
+            if measured.returncode != 0:
+                raise BenchError(f"the baseline failed (exit {measured.returncode}):\n"
+                                 + tail(err))
+            # Timed apart and shown apart: the issue's baseline stops before the disk has
+            # the copy, while every Svidok figure includes fsync of each original.
+            started = time.perf_counter()
+            settle()
+            flush = time.perf_counter() - started
+        finally:
+            shutil.rmtree(dst, ignore_errors=True)
+            out.unlink(missing_ok=True)
+            err.unlink(missing_ok=True)
+            settle()
         spec = corpus.spec
         return RunResult(
             run="cp -r + sha256sum", backend=None, wall_s=measured.wall_s,
@@ -273,8 +281,7 @@ class Bench:
             files_per_s=spec.count / measured.wall_s, flush_after_s=flush)
 
     def svidok(self, corpus: Corpus, backend: str, database_url: str | None) -> RunResult:
-        home = self.scratch / f"home-{backend}"
-        shutil.rmtree(home, ignore_errors=True)
+        home = self.fresh(f"home-{backend}")
         env = svidok_env(self.opts, database_url)
         init = subprocess.run([*svidok_command(), "--home", str(home), "init", "--json"],
                               env=env, capture_output=True, text=True, check=False)
@@ -330,8 +337,23 @@ class Bench:
             return None
         made_corpus, generated = corpora.ensure(spec, self.workdir)
         case.corpus["generated_now"] = generated
-        self.scratch.mkdir(parents=True, exist_ok=True)
+        self.make_scratch()
         return made_corpus
+
+    def make_scratch(self) -> None:
+        if self.scratch.is_dir():
+            return
+        self.scratch.mkdir(parents=True)
+        # On ext4 creating files became up to 15 times slower (kernel time in
+        # recently_deleted()/find_get_block) in block groups where many inodes had just been
+        # deleted, so whichever side ran second paid for the first side's clean-up. With
+        # the Orlov "top directory" flag, each fresh folder below lands in a block group of
+        # its own, picked from its (unique) name. Other file systems ignore or refuse it.
+        subprocess.run(["chattr", "+T", str(self.scratch)], capture_output=True, check=False)
+
+    def fresh(self, prefix: str) -> Path:
+        """A new, never used destination: see :meth:`make_scratch` for why names vary."""
+        return self.scratch / f"{prefix}-{secrets.token_hex(6)}"
 
     def memory_target(self, run: RunResult) -> Target:
         rss = run.peak_rss_mib or 0.0
@@ -403,6 +425,8 @@ class Bench:
     def run(self) -> list[CaseResult]:
         results: list[CaseResult] = []
         runners = {"a": self.case_large, "b": self.case_small, "big": self.case_big}
+        # Left over by an interrupted run; it would count against the space checks.
+        shutil.rmtree(self.scratch, ignore_errors=True)
         try:
             for key in self.opts.cases:
                 console.print(Text(f"Running case {key} ...", style="bold"))
