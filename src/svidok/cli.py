@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -153,7 +154,7 @@ def _report_json(report: BatchReport, elapsed: float) -> dict[str, Any]:
         "counts": {state: report.count(state)
                    for state in ("stored", "sighting", "failed", "skipped")}
         | {"unchanged": report.unchanged, "already_done": report.already_done},
-        "outcomes": [o.__dict__ for o in report.outcomes],
+        "outcomes": [asdict(o) for o in report.outcomes],
     }
 
 
@@ -197,7 +198,7 @@ def verify(
                 report = fixity.verify(home, sample, progress)
     data = {"ok": report.ok, "checked": report.checked, "bytes": report.bytes_checked,
             "sample_percent": report.sample_percent,
-            "problems": [f.__dict__ for f in report.findings]}
+            "problems": [asdict(f) for f in report.findings]}
     if as_json:
         emit_json(data)
     else:

@@ -36,7 +36,9 @@ def safe(value: object) -> Text:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    # Streamed: a batch of 100,000 outcomes should not become one huge string first.
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
 
 
 def human_bytes(n: int) -> str:

@@ -36,7 +36,6 @@ from locker_checks import (
 )
 from sqlalchemy import Row, select
 
-import svidok.locker.ingest as ingest_module
 import svidok.locker.store as store_module
 import svidok.locker.walk as walk_module
 from svidok.db.schema import items
@@ -172,12 +171,12 @@ def test_file_that_vanishes_before_it_is_read(
     (folder / "kept.txt").write_text("still here\n")
     (folder / "gone.txt").write_text("deleted by the sync client\n")
 
-    def delete_first(candidate: Candidate, blobs: BlobStore) -> Stored | Failed:
+    def delete_first(candidate: Candidate, blobs: BlobStore, **kwargs: Any) -> Stored | Failed:
         if candidate.name == "gone.txt":
             (folder / "gone.txt").unlink()
-        return store_file(candidate, blobs)
+        return store_file(candidate, blobs, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "store_file", delete_first)
+    monkeypatch.setattr(store_module, "store_file", delete_first)
 
     ran = svidok_in_process(["ingest", str(folder)])
 

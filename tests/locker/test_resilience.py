@@ -37,7 +37,7 @@ from locker_checks import (
 from sqlalchemy import select
 
 import svidok.locker.blobs as blobs_module
-import svidok.locker.ingest as ingest_module
+import svidok.locker.store as store_module
 from svidok.db.schema import batches, items
 from svidok.home import Home
 from svidok.locker.fixity import verify
@@ -269,7 +269,7 @@ def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             seen.append(candidate.rel_path)
         return store_file(candidate, *args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "store_file", spy)
+    monkeypatch.setattr(store_module, "store_file", spy)
     return seen
 
 

@@ -1,18 +1,30 @@
 """Content-addressed, write-once storage of originals.
 
-A blob is streamed to a temporary file on the same file system, hashed as it is written,
-fsynced, made read-only and renamed into ``sha256/ab/cd/<hash>``. The rename is atomic, so
-a reader or a crash sees either no blob or the whole blob, never part of one. A record in the
-database is written only after :meth:`BlobWriter.commit` returned, so no record ever points to
-a blob that is not there.
+Storing is two steps, so that durability costs two file-system syncs per group of blobs
+instead of two fsyncs per file:
+
+1. A writer streams the bytes into ``tmp/``, hashing as it goes, and :meth:`finish` closes
+   the file read-only: a *pending* blob, not yet under its name.
+2. :meth:`publish` takes many pending blobs: it syncs the file system (their bytes are now on
+   disk), renames each to ``sha256/ab/cd/<hash>`` (or drops it if those bytes are already
+   there), and syncs again (the names are now on disk).
+
+A rename is atomic and happens only after the bytes are durable, so a reader, a crash or a
+power cut finds either no blob or the whole blob under a name, never part of one. The locker
+records a blob only after ``publish`` returned, so no record points at a missing blob.
+Leftover pending files are deleted by :meth:`clean_temp` when the next ingest starts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import re
-import uuid
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -21,7 +33,16 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 READ_ONLY = 0o444
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class PendingBlob:
+    """Bytes written and hashed, waiting in ``tmp/`` to be published."""
+
+    sha256: str
+    size: int
+    temp: str
+
+
+@dataclass(frozen=True, slots=True)
 class Blob:
     sha256: str
     size: int
@@ -31,7 +52,7 @@ class Blob:
 
 class BlobWriter(Protocol):
     def write(self, data: bytes | memoryview) -> None: ...
-    def commit(self) -> Blob: ...
+    def finish(self) -> PendingBlob: ...
     def abort(self) -> None: ...
 
 
@@ -39,6 +60,8 @@ class BlobStore(Protocol):
     """What the locker needs from a store of originals (filesystem now, S3 later)."""
 
     def writer(self) -> BlobWriter: ...
+    def publish(self, pending: Sequence[PendingBlob]) -> list[Blob]: ...
+    def discard(self, pending: Sequence[PendingBlob]) -> None: ...
     def exists(self, sha256: str) -> bool: ...
     def open(self, sha256: str) -> BinaryIO: ...
     def clean_temp(self) -> int: ...
@@ -50,10 +73,27 @@ def _check_hash(sha256: str) -> str:
     return sha256
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+def _load_syncfs() -> Callable[[int], int] | None:
     try:
-        os.fsync(fd)
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        func: Callable[[int], int] = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    return func
+
+
+_syncfs = _load_syncfs()
+
+
+def _sync_filesystem(folder: Path) -> None:
+    """Flush everything written on the file system holding ``folder`` (Linux ``syncfs``)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _syncfs is None:
+            os.sync()
+        elif _syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code))
     finally:
         os.close(fd)
 
@@ -63,7 +103,7 @@ class FilesystemBlobWriter:
         self._store = store
         self._hash = hashlib.sha256()
         self._size = 0
-        self._tmp = store.temp_dir / f"{uuid.uuid4().hex}.part"
+        self._tmp = os.path.join(store.temp_dir, f"{secrets.token_hex(16)}.part")
         self._fd: int | None = os.open(
             self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
         )
@@ -78,34 +118,29 @@ class FilesystemBlobWriter:
             view = view[written:]
         self._size += len(data)
 
-    def commit(self) -> Blob:
+    def finish(self) -> PendingBlob:
         if self._fd is None:
             raise ValueError("blob writer is closed")
-        sha = self._hash.hexdigest()
-        final = self._store.path_of(sha)
         try:
-            if final.exists():
-                self.abort()
-                return Blob(sha, self._size, new=False)
-            if self._store.fsync:
-                os.fsync(self._fd)
             os.fchmod(self._fd, READ_ONLY)
             os.close(self._fd)
             self._fd = None
-            self._store.ensure_dir(final.parent)
-            os.rename(self._tmp, final)
-            if self._store.fsync:
-                _fsync_dir(final.parent)
         except BaseException:
             self.abort()
             raise
-        return Blob(sha, self._size, new=True)
+        return PendingBlob(self._hash.hexdigest(), self._size, self._tmp)
+
+    def commit(self) -> Blob:
+        """Finish and publish this one blob (for callers that store a single file)."""
+        pending = self.finish()
+        return self._store.publish([pending])[0]
 
     def abort(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-        self._tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._tmp)
 
 
 class FilesystemBlobStore:
@@ -114,29 +149,53 @@ class FilesystemBlobStore:
         self.fsync = fsync
         self.objects = root / "sha256"
         self.temp_dir = root / "tmp"
+        self._objects = str(self.objects)
+        self._known_dirs: set[str] = set()
 
     def create(self) -> None:
         for folder in (self.root, self.objects, self.temp_dir):
             folder.mkdir(mode=0o700, exist_ok=True)
 
-    def path_of(self, sha256: str) -> Path:
-        _check_hash(sha256)
-        return self.objects / sha256[:2] / sha256[2:4] / sha256
+    def _path(self, sha256: str) -> str:
+        return os.path.join(self._objects, sha256[:2], sha256[2:4], sha256)
 
-    def ensure_dir(self, folder: Path) -> None:
-        if folder.is_dir():
-            return
-        for level in (folder.parent, folder):
-            try:
-                level.mkdir(mode=0o700)
-            except FileExistsError:
-                continue
-            # A new folder's name lives in its parent; sync that so the blob can be found.
-            if self.fsync:
-                _fsync_dir(level.parent)
+    def path_of(self, sha256: str) -> Path:
+        return Path(self._path(_check_hash(sha256)))
 
     def writer(self) -> FilesystemBlobWriter:
         return FilesystemBlobWriter(self)
+
+    def _ensure_dir(self, folder: str) -> None:
+        if folder not in self._known_dirs:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            self._known_dirs.add(folder)
+
+    def publish(self, pending: Sequence[PendingBlob]) -> list[Blob]:
+        """Make pending blobs durable under their names; see the module's docstring."""
+        if not pending:
+            return []
+        if self.fsync:
+            _sync_filesystem(self.temp_dir)
+        published: list[Blob] = []
+        renamed = False
+        for blob in pending:
+            final = self._path(_check_hash(blob.sha256))
+            if os.path.exists(final):
+                os.unlink(blob.temp)
+                published.append(Blob(blob.sha256, blob.size, new=False))
+                continue
+            self._ensure_dir(os.path.dirname(final))
+            os.rename(blob.temp, final)
+            renamed = True
+            published.append(Blob(blob.sha256, blob.size, new=True))
+        if renamed and self.fsync:
+            _sync_filesystem(self.objects)
+        return published
+
+    def discard(self, pending: Sequence[PendingBlob]) -> None:
+        for blob in pending:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(blob.temp)
 
     def exists(self, sha256: str) -> bool:
         return self.path_of(sha256).is_file()

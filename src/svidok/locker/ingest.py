@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,11 +25,14 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from svidok import __version__
 from svidok.db.schema import batches, items, originals, sightings
 from svidok.home import Home
-from svidok.locker.store import Failed, Stored, StoreError, store_file
+from svidok.locker.store import Failed, Stored, StoreError, store_files, writing
 from svidok.locker.walk import Candidate, Skipped, display, scan
 
 FLUSH_EVERY = 256
 FLUSH_SECONDS = 0.5
+# A worker's task: this many files or bytes, whichever comes first.
+TASK_FILES = 32
+TASK_BYTES = 32 * 1024 * 1024
 PENDING_CHUNK = 1000
 
 State = Literal["stored", "sighting", "failed", "skipped"]
@@ -45,7 +49,7 @@ class IngestOptions:
     rehash: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What happened to one file or folder in a batch."""
 
@@ -115,6 +119,22 @@ def resolve_paths(paths: Iterable[Path]) -> list[tuple[str, bytes | None]]:
 
 
 Key = tuple[str, bytes]  # (root as text, exact path bytes under it)
+
+
+def _tasks(work: list[tuple[int, Candidate]]) -> Iterator[tuple[int, list[Candidate]]]:
+    """Group the work into tasks, each starting at an index of ``work``."""
+    chunk: list[Candidate] = []
+    size = start = 0
+    for index, (_, candidate) in enumerate(work):
+        if not chunk:
+            start = index
+        chunk.append(candidate)
+        size += candidate.size
+        if len(chunk) >= TASK_FILES or size >= TASK_BYTES:
+            yield start, chunk
+            chunk, size = [], 0
+    if chunk:
+        yield start, chunk
 
 
 class Ingest:
@@ -345,6 +365,8 @@ class Ingest:
         # Taken out first: if Ctrl-C lands after the commit, the rows are not recorded twice.
         taking = done[:]
         done.clear()
+        with writing():  # blobs are durable under their names before any record names them
+            self.home.blobs.publish([r.blob for _, r in taking if isinstance(r, Stored)])
         with self.engine.begin() as conn:
             outcomes = self._record(conn, taking)
         report.outcomes.extend(outcomes)
@@ -355,13 +377,14 @@ class Ingest:
         """Store files in worker threads; record outcomes in listing order, so when two
         files hold the same bytes the first one listed becomes the item."""
         workers = self.home.settings.ingest_workers
-        queue = iter(enumerate(work))
-        inflight: dict[Future[Stored | Failed], int] = {}
+        tasks = _tasks(work)
+        inflight: dict[Future[tuple[list[Stored | Failed], StoreError | None]], int] = {}
         finished_at: dict[int, Stored | Failed] = {}
         next_index = 0
         done: list[tuple[int, Stored | Failed]] = []
         last_flush = time.monotonic()
         stop: BaseException | None = None
+        stopping = threading.Event()
 
         def collect() -> None:
             nonlocal next_index
@@ -373,22 +396,21 @@ class Ingest:
 
             def refill() -> None:
                 while stop is None and len(inflight) < workers * 2:
-                    nxt = next(queue, None)
-                    if nxt is None:
+                    task = next(tasks, None)
+                    if task is None:
                         return
-                    index, (_, candidate) = nxt
-                    inflight[pool.submit(store_file, candidate, self.home.blobs)] = index
+                    start, chunk = task
+                    inflight[pool.submit(store_files, chunk, self.home.blobs, stopping)] = start
 
             try:
                 refill()
                 while inflight:
                     finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        index = inflight.pop(future)
-                        try:
-                            finished_at[index] = future.result()
-                        except StoreError as exc:
-                            stop = stop or exc
+                        start = inflight.pop(future)
+                        results, error = future.result()
+                        finished_at.update(enumerate(results, start))
+                        stop = stop or error
                     collect()
                     if len(done) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
                         self._flush(done, report)
@@ -396,11 +418,18 @@ class Ingest:
                     refill()
             except BaseException as exc:  # Ctrl-C: keep what finished, leave the rest pending
                 stop = exc
+                stopping.set()
                 for future in inflight:
                     future.cancel()
             finally:
+                # Tasks already running stop at their next chunk; what they finished is
+                # published and recorded like the rest, so no pending blob is left behind.
+                for future, start in inflight.items():
+                    if not future.cancelled():
+                        results, _ = future.result()
+                        finished_at.update(enumerate(results, start))
                 collect()
-                # Stored out of order behind a gap: record them too; they are durable.
+                # Stored out of order behind a gap: record them too; they are complete.
                 done.extend((work[i][0], r) for i, r in sorted(finished_at.items()))
                 self._flush(done, report)
         if isinstance(stop, StoreError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import queue
 import threading
 
 import magic
@@ -11,24 +13,35 @@ import magic
 SNIFF_BYTES = 64 * 1024
 UNKNOWN = "application/octet-stream"
 
-_local = threading.local()
+# A libmagic handle is not safe to share between threads, and each costs several MB, so a
+# few are pooled: detection is CPU work, more handles than cores would only cost memory.
+_POOL_SIZE = max(1, min(4, os.cpu_count() or 1))
+_pool: queue.SimpleQueue[magic.Magic] = queue.SimpleQueue()
+_created = 0
+_creating = threading.Lock()
 
 
-def _detector() -> magic.Magic:
-    # A libmagic handle is not safe to share between threads.
-    det = getattr(_local, "magic", None)
-    if det is None:
-        det = magic.Magic(mime=True)
-        _local.magic = det
-    return det
+def _borrow() -> magic.Magic:
+    global _created
+    try:
+        return _pool.get_nowait()
+    except queue.Empty:
+        pass
+    with _creating:
+        make = _created < _POOL_SIZE
+        _created += make
+    return magic.Magic(mime=True) if make else _pool.get()
 
 
 def detect(head: bytes) -> str:
     """Return the media type of a file whose first bytes are ``head``."""
     if not head:
         return "application/x-empty"
+    detector = _borrow()
     try:
-        found = _detector().from_buffer(head[:SNIFF_BYTES])
+        found = detector.from_buffer(head[:SNIFF_BYTES])
     except magic.MagicException:
         return UNKNOWN
+    finally:
+        _pool.put(detector)
     return str(found) if found else UNKNOWN

@@ -9,15 +9,28 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from svidok.locker import mediatype
-from svidok.locker.blobs import Blob, BlobStore
+from svidok.locker.blobs import BlobStore, PendingBlob
 from svidok.locker.walk import Candidate, open_file
 
 CHUNK = 1024 * 1024
+
+_local = threading.local()
+
+
+def _buffer(size: int) -> bytearray:
+    # One buffer per worker thread: allocating (and zeroing) a fresh megabyte for every
+    # small file cost more than reading the file.
+    buffer: bytearray | None = getattr(_local, "buffer", None)
+    if buffer is None or len(buffer) != size:
+        buffer = bytearray(size)
+        _local.buffer = buffer
+    return buffer
 
 
 class StoreError(Exception):
@@ -29,7 +42,8 @@ class DiskFull(StoreError):
 
 
 @contextmanager
-def _writing() -> Iterator[None]:
+def writing() -> Iterator[None]:
+    """Turn an OSError from writing into the data folder into a :class:`StoreError`."""
     try:
         yield
     except OSError as exc:
@@ -39,16 +53,18 @@ def _writing() -> Iterator[None]:
         raise StoreError(f"cannot write to the data folder: {exc.strerror or exc}") from exc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stored:
+    """Read and hashed; the blob waits in ``tmp/`` until the batch publishes it."""
+
     candidate: Candidate
-    blob: Blob
+    blob: PendingBlob
     media_type: str
     stat: os.stat_result
     warning: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Failed:
     candidate: Candidate
     error: str
@@ -77,7 +93,12 @@ def _changed(before: os.stat_result, after: os.stat_result, read: int) -> bool:
             or after.st_mtime_ns != before.st_mtime_ns)
 
 
-def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK) -> Stored | Failed:
+class Interrupted(Exception):
+    """The batch is stopping; this file was not finished and left nothing behind."""
+
+
+def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK,
+               stop: threading.Event | None = None) -> Stored | Failed:
     """Copy one file into the blob store. A problem with the file is returned as
     :class:`Failed`; a problem with the data folder raises :class:`StoreError`."""
     try:
@@ -89,9 +110,9 @@ def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK) -> St
         if not stat.S_ISREG(before.st_mode):
             return Failed(candidate, "is no longer a regular file; nothing was stored")
         os.set_blocking(fd, True)
-        with _writing():
+        with writing():
             writer = blobs.writer()
-        buffer = bytearray(chunk)
+        buffer = _buffer(chunk)
         view = memoryview(buffer)
         head = b""
         read = 0
@@ -104,9 +125,11 @@ def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK) -> St
                     return Failed(candidate, _explain(exc))
                 if n == 0:
                     break
+                if stop is not None and stop.is_set():
+                    raise Interrupted
                 if not head:
                     head = bytes(view[: min(n, mediatype.SNIFF_BYTES)])
-                with _writing():
+                with writing():
                     writer.write(view[:n])
                 read += n
             if _changed(before, os.fstat(fd), read):
@@ -114,8 +137,8 @@ def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK) -> St
                 return Failed(candidate, "the file changed while it was being read (it may "
                               "still be downloading or copying); ingest it again when it "
                               "is complete")
-            with _writing():
-                blob = writer.commit()
+            with writing():
+                blob = writer.finish()
         except BaseException:
             writer.abort()
             raise
@@ -125,3 +148,22 @@ def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK) -> St
     if read == 0:
         warnings.append("zero-byte file: stored, but check that the copy received is complete")
     return Stored(candidate, blob, mediatype.detect(head), before, "; ".join(warnings) or None)
+
+
+def store_files(candidates: Sequence[Candidate], blobs: BlobStore,
+                stop: threading.Event | None = None
+                ) -> tuple[list[Stored | Failed], StoreError | None]:
+    """Store a run of files (one task for a worker, so small files do not each pay for a
+    round trip through the pool); stops at the first data-folder error or when ``stop``
+    is set, returning what it finished."""
+    done: list[Stored | Failed] = []
+    for candidate in candidates:
+        if stop is not None and stop.is_set():
+            break
+        try:
+            done.append(store_file(candidate, blobs, stop=stop))
+        except Interrupted:
+            break
+        except StoreError as exc:
+            return done, exc
+    return done, None

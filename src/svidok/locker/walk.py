@@ -25,7 +25,7 @@ def display(raw: bytes) -> tuple[str, bytes | None]:
         return raw.decode("utf-8", "backslashreplace"), raw
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Found:
     """Something found under an ingest root, named by its exact path bytes."""
 
@@ -51,7 +51,7 @@ class Found:
         return display(self.seen_parts[-1])[0] if self.seen_parts else self.root_text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate(Found):
     """A regular file found under a root, to be stored."""
 
@@ -64,7 +64,7 @@ class Candidate(Found):
     warning: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skipped(Found):
     """Something under a root that is not stored, and why; ``failed`` if it is a problem."""
 
