@@ -30,6 +30,9 @@ class Settings:
     database_url: str = ""
     # Threads that read, hash and write originals; I/O bound, so more than the cores.
     ingest_workers: int = 8
+    # Files recorded per transaction (and per pair of file-system syncs); smaller groups
+    # record progress more often, larger ones go faster on slow disks.
+    ingest_group_files: int = 256
     # Turning fsync off is only for throwaway benchmarks; originals are then not crash-safe.
     fsync: bool = True
     busy_timeout_ms: int = 30_000
@@ -79,6 +82,8 @@ def _coerce(key: str, raw: Any, target: type | str, where: str) -> Any:
 def _validate(values: dict[str, Any]) -> None:
     if not 1 <= values.get("ingest_workers", 1) <= 256:
         raise ConfigError("ingest_workers must be between 1 and 256")
+    if not 1 <= values.get("ingest_group_files", 1) <= 100_000:
+        raise ConfigError("ingest_group_files must be between 1 and 100000")
     if values.get("busy_timeout_ms", 0) < 0:
         raise ConfigError("busy_timeout_ms must not be negative")
     url = values.get("database_url", "")

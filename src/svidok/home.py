@@ -3,7 +3,7 @@
     svidok-data/
       svidok.toml        settings (instance name, optional database URL, ...)
       svidok.sqlite3     records, when no database URL is configured
-      blobs/sha256/ab/cd/<sha256>   originals, read-only
+      blobs/sha256/ab/<sha256>      originals, read-only
       blobs/tmp/         partial writes; emptied at the start of every ingest
       locks/             advisory locks so two ingests do not work on one folder at once
 """

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 from locker_checks import (
     assert_every_record_has_its_blob,
-    blob_files,
     count_rows,
     item_states,
     part_files,
@@ -71,21 +70,23 @@ def make_folder(root: Path, rng: random.Random, files: int = FILES) -> dict[str,
 
 @dataclass(frozen=True)
 class Kill:
-    """When to send SIGKILL: ``seconds`` after starting, or once this share of the contents
-    still missing from the blob store has landed there."""
+    """When to send SIGKILL: ``seconds`` after starting, or once this share of the paths
+    not yet preserved (recorded as stored or seen) has been recorded."""
 
     seconds: float | None = None
     share_of_remaining: float | None = None
 
 
 def kill_plan(rng: random.Random) -> list[Kill]:
+    # Timed kills late in start-up can find the whole folder stored (ingest is fast), so
+    # the kills tied to progress come first.
     return [
         Kill(seconds=0.0),                                # before Python imported anything
         Kill(seconds=rng.uniform(0.05, 0.5)),             # starting up, opening the database
-        Kill(seconds=rng.uniform(0.5, 0.9)),              # about when listing begins
         Kill(share_of_remaining=rng.uniform(0.0, 0.05)),  # the moment storing begins
         Kill(share_of_remaining=rng.uniform(0.2, 0.6)),   # half-way
         Kill(share_of_remaining=rng.uniform(0.85, 0.98)),  # nearly done
+        Kill(seconds=rng.uniform(0.5, 0.9)),              # about when listing begins
         Kill(seconds=rng.uniform(0.05, 0.3)),             # starting up again
         Kill(seconds=0.0),
     ]
@@ -95,22 +96,25 @@ def kill_plan(rng: random.Random) -> list[Kill]:
 class Round:
     plan: Kill
     workers: str
-    blobs_before: int
-    blobs_at_kill: int
+    preserved_before: int
+    preserved_at_kill: int
     returncode: int
 
 
 def run_and_kill(home: Home, folder: Path, env: dict[str, str], plan: Kill, workers: str,
-                 distinct: int, log: Path, sig: signal.Signals = signal.SIGKILL) -> Round:
-    before = len(blob_files(home))
+                 total: int, log: Path, sig: signal.Signals = signal.SIGKILL) -> Round:
+    """Run ``svidok ingest`` and send ``sig`` as planned. Progress is read from the records
+    (blobs land in groups, just before the group is recorded)."""
+    before = len(preserved_paths(home, folder))
     target = None
     if plan.share_of_remaining is not None:
-        wanted = max(1, math.ceil(plan.share_of_remaining * (distinct - before)))
-        target = min(distinct, before + wanted)
+        wanted = max(1, math.ceil(plan.share_of_remaining * (total - before)))
+        target = min(total, before + wanted)
     with log.open("wb") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "svidok", "ingest", str(folder), "--json"],
-            env={**env, "SVIDOK_INGEST_WORKERS": workers},
+            # Small groups: progress is recorded often enough to be killed half-way.
+            env={**env, "SVIDOK_INGEST_WORKERS": workers, "SVIDOK_INGEST_GROUP_FILES": "8"},
             stdout=subprocess.DEVNULL, stderr=stderr)
         started = time.monotonic()
         try:
@@ -119,10 +123,10 @@ def run_and_kill(home: Home, folder: Path, env: dict[str, str], plan: Kill, work
                 assert elapsed < ROUND_TIMEOUT, "ingest neither finished nor got far enough"
                 if plan.seconds is not None and elapsed >= plan.seconds:
                     break
-                if target is not None and len(blob_files(home)) >= target:
+                if target is not None and len(preserved_paths(home, folder)) >= target:
                     break
                 time.sleep(POLL_SECONDS)
-            at_kill = len(blob_files(home))
+            at_kill = len(preserved_paths(home, folder))
             process.send_signal(sig)
         finally:
             returncode = process.wait(timeout=ROUND_TIMEOUT)
@@ -162,8 +166,8 @@ def test_kill_9_at_any_moment_then_rerun_stores_every_file_once(
 
     rounds: list[Round] = []
     for number, plan in enumerate(kill_plan(rng)):
-        done = run_and_kill(home, folder, env, plan, rng.choice(["1", "4", "8"]), distinct,
-                            tmp_path / f"round-{number}.stderr")
+        done = run_and_kill(home, folder, env, plan, rng.choice(["1", "4", "8"]),
+                            len(expected), tmp_path / f"round-{number}.stderr")
         rounds.append(done)
         assert done.returncode in (-signal.SIGKILL, 0), (
             f"round {number} ({done}) ended badly:\n"
@@ -171,9 +175,9 @@ def test_kill_9_at_any_moment_then_rerun_stores_every_file_once(
         assert_nothing_half_done(home, folder, expected)
 
     killed = [r for r in rounds if r.returncode == -signal.SIGKILL]
-    assert any(r.blobs_at_kill == r.blobs_before == 0 for r in killed), \
+    assert any(r.preserved_at_kill == r.preserved_before == 0 for r in killed), \
         f"no round was killed before storing began: {rounds}"
-    assert any(0 < r.blobs_at_kill < distinct for r in killed), \
+    assert any(0 < r.preserved_at_kill < len(expected) for r in killed), \
         f"no round was killed half-way through storing: {rounds}"
 
     unfinished = batch_ids(home, "running", "interrupted")
@@ -210,8 +214,8 @@ def test_status_after_kill_9_says_which_batch_to_finish(
     folder = tmp_path / "handover"
     expected = make_folder(folder, random.Random(SEED), files=120)
     killed = run_and_kill(home, folder, env, Kill(share_of_remaining=0.3), "2",
-                          len(set(expected.values())), tmp_path / "ingest.stderr")
-    assert killed.returncode == -signal.SIGKILL and killed.blobs_at_kill > 0
+                          len(expected), tmp_path / "ingest.stderr")
+    assert killed.returncode == -signal.SIGKILL and killed.preserved_at_kill > 0
 
     shown = run_svidok(["status"], env)
 
@@ -229,7 +233,7 @@ def test_ctrl_c_stops_cleanly_and_the_same_ingest_finishes(
     expected = make_folder(folder, random.Random(SEED), files=120)
     log = tmp_path / "ingest.stderr"
     stopped = run_and_kill(home, folder, env, Kill(share_of_remaining=0.3), "2",
-                           len(set(expected.values())), log, sig=signal.SIGINT)
+                           len(expected), log, sig=signal.SIGINT)
 
     assert stopped.returncode == 130, log.read_text(errors="replace")
     assert "interrupted; run the same ingest again to finish the batch" in \

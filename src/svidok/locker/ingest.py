@@ -10,92 +10,45 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from svidok import __version__
-from svidok.db.schema import batches, items, originals, sightings
+from svidok.db.schema import batches, items, sightings
 from svidok.home import Home
-from svidok.locker.store import Failed, Stored, StoreError, store_files, writing
+from svidok.locker.recorder import BatchContext, Recorder
+from svidok.locker.report import (
+    BatchReport,
+    IngestOptions,
+    Outcome,
+    Reporter,
+    SilentReporter,
+    State,
+)
+from svidok.locker.store import Failed, Stored, StoreError, store_files
 from svidok.locker.walk import Candidate, Skipped, display, scan
 
-FLUSH_EVERY = 256
+__all__ = ["BatchReport", "IngestError", "IngestOptions", "Outcome", "Reporter",
+           "SilentReporter", "ingest", "resolve_paths"]
+
 FLUSH_SECONDS = 0.5
 # A worker's task: this many files or bytes, whichever comes first.
 TASK_FILES = 32
 TASK_BYTES = 32 * 1024 * 1024
 PENDING_CHUNK = 1000
 
-State = Literal["stored", "sighting", "failed", "skipped"]
-
-
 class IngestError(Exception):
     """The ingest cannot start: a path is missing or the data folder is busy."""
-
-
-@dataclass(frozen=True)
-class IngestOptions:
-    collector: str | None = None
-    note: str | None = None
-    rehash: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one file or folder in a batch."""
-
-    state: State
-    root: str
-    rel_path: str
-    item_id: int | None = None
-    sha256: str | None = None
-    size: int | None = None
-    media_type: str | None = None
-    message: str | None = None
-
-
-@dataclass
-class BatchReport:
-    batch_id: int
-    resumed: bool
-    outcomes: list[Outcome] = field(default_factory=list)
-    unchanged: int = 0
-    already_done: int = 0
-    bytes_read: int = 0
-    aborted: str | None = None
-
-    def count(self, state: State) -> int:
-        return sum(1 for o in self.outcomes if o.state == state)
-
-    @property
-    def ok(self) -> bool:
-        return self.aborted is None and self.count("failed") == 0
-
-
-class Reporter(Protocol):
-    def scanning(self, found: int) -> None: ...
-    def started(self, files: int, total_bytes: int) -> None: ...
-    def advanced(self, outcome: Outcome, nbytes: int) -> None: ...
-
-
-class SilentReporter:
-    def scanning(self, found: int) -> None:
-        pass
-
-    def started(self, files: int, total_bytes: int) -> None:
-        pass
-
-    def advanced(self, outcome: Outcome, nbytes: int) -> None:
-        pass
 
 
 def _now() -> datetime:
@@ -119,6 +72,20 @@ def resolve_paths(paths: Iterable[Path]) -> list[tuple[str, bytes | None]]:
 
 
 Key = tuple[str, bytes]  # (root as text, exact path bytes under it)
+
+
+@contextmanager
+def _sigint_as_flag() -> Iterator[threading.Event]:
+    """Within this block Ctrl-C sets the returned flag instead of raising."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _tasks(work: list[tuple[int, Candidate]]) -> Iterator[tuple[int, list[Candidate]]]:
@@ -303,79 +270,10 @@ class Ingest:
 
     # -- storing ----------------------------------------------------------------------
 
-    def _record(self, conn: Connection, done: list[tuple[int, Stored | Failed]]
-                ) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        stored = [(i, r) for i, r in done if isinstance(r, Stored)]
-        shas = sorted({r.blob.sha256 for _, r in stored})
-        have = set(conn.scalars(select(originals.c.sha256).where(originals.c.sha256.in_(shas))))
-        owners: dict[str, int] = {row.sha256: row.id for row in conn.execute(
-            select(items.c.sha256, items.c.id).where(items.c.sha256.in_(shas)))}
-        new_originals, updates, new_sightings, drop = [], [], [], []
-        now = _now()
-        for item_id, res in stored:
-            sha, cand, st = res.blob.sha256, res.candidate, res.stat
-            if sha not in have:
-                have.add(sha)
-                new_originals.append({"sha256": sha, "size": res.blob.size,
-                                      "media_type": res.media_type, "stored_at": now})
-            fs_times = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                        "ctime_ns": st.st_ctime_ns, "atime_ns": st.st_atime_ns}
-            owner = owners.get(sha)
-            if owner is not None and owner != item_id:
-                new_sightings.append({
-                    "item_id": owner, "batch_id": self.batch_id,
-                    "original_name": cand.name, "root": cand.root_text,
-                    "rel_path": cand.rel_path,
-                    "rel_path_bytes": cand.rel_path_bytes, "collector": self.options.collector,
-                    "note": self.options.note, "seen_at": now, "host": self.host,
-                    "svidok_version": __version__, **fs_times})
-                drop.append({"b_id": item_id})
-                outcomes.append(Outcome("sighting", cand.root_text, cand.rel_path, owner, sha,
-                                        res.blob.size, res.media_type, res.warning))
-                continue
-            owners[sha] = item_id
-            updates.append({"b_id": item_id, "state": "stored", "error": None, "sha256": sha,
-                            "media_type": res.media_type, "warning": res.warning,
-                            "captured_at": now, "updated_at": now, **fs_times})
-            outcomes.append(Outcome("stored", cand.root_text, cand.rel_path, item_id, sha,
-                                    res.blob.size, res.media_type, res.warning))
-        failures = [{"b_id": i, "error": r.error, "updated_at": now}
-                    for i, r in done if isinstance(r, Failed)]
-        if new_originals:
-            conn.execute(insert(originals), new_originals)
-        if drop:
-            conn.execute(delete(items).where(items.c.id == bindparam("b_id")), drop)
-        if new_sightings:
-            conn.execute(insert(sightings), new_sightings)
-        if updates:
-            conn.execute(update(items).where(items.c.id == bindparam("b_id")), updates)
-        if failures:
-            conn.execute(update(items).where(items.c.id == bindparam("b_id"))
-                         .values(state="failed"), failures)
-        for item_id, failed in done:
-            if isinstance(failed, Failed):
-                outcomes.append(Outcome("failed", failed.candidate.root_text,
-                                        failed.candidate.rel_path, item_id, message=failed.error))
-        return outcomes
-
-    def _flush(self, done: list[tuple[int, Stored | Failed]], report: BatchReport) -> None:
-        if not done:
-            return
-        # Taken out first: if Ctrl-C lands after the commit, the rows are not recorded twice.
-        taking = done[:]
-        done.clear()
-        with writing():  # blobs are durable under their names before any record names them
-            self.home.blobs.publish([r.blob for _, r in taking if isinstance(r, Stored)])
-        with self.engine.begin() as conn:
-            outcomes = self._record(conn, taking)
-        report.outcomes.extend(outcomes)
-        for outcome in outcomes:
-            self.reporter.advanced(outcome, outcome.size or 0)
-
     def _store_all(self, work: list[tuple[int, Candidate]], report: BatchReport) -> None:
-        """Store files in worker threads; record outcomes in listing order, so when two
-        files hold the same bytes the first one listed becomes the item."""
+        """Store files in worker threads; the recorder publishes and records them in
+        listing order, so when two files hold the same bytes the first listed becomes
+        the item."""
         workers = self.home.settings.ingest_workers
         tasks = _tasks(work)
         inflight: dict[Future[tuple[list[Stored | Failed], StoreError | None]], int] = {}
@@ -385,6 +283,8 @@ class Ingest:
         last_flush = time.monotonic()
         stop: BaseException | None = None
         stopping = threading.Event()
+        recorder = Recorder(self.home, BatchContext(self.batch_id, self.options, self.host),
+                            report, self.reporter)
 
         def collect() -> None:
             nonlocal next_index
@@ -392,7 +292,11 @@ class Ingest:
                 done.append((work[next_index][0], finished_at.pop(next_index)))
                 next_index += 1
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+        # Ctrl-C only sets a flag until every finished file is recorded: a KeyboardInterrupt
+        # at an arbitrary line could hand a group to the recorder twice, or stop the
+        # program while the recorder is still writing.
+        with (_sigint_as_flag() as interrupted,
+              ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool):
 
             def refill() -> None:
                 while stop is None and len(inflight) < workers * 2:
@@ -404,24 +308,27 @@ class Ingest:
 
             try:
                 refill()
-                while inflight:
-                    finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                while inflight and recorder.error is None:
+                    finished, _ = wait(inflight, timeout=0.05, return_when=FIRST_COMPLETED)
+                    if interrupted.is_set():
+                        raise KeyboardInterrupt
                     for future in finished:
                         start = inflight.pop(future)
                         results, error = future.result()
                         finished_at.update(enumerate(results, start))
                         stop = stop or error
                     collect()
-                    if len(done) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
-                        self._flush(done, report)
+                    if (len(done) >= self.home.settings.ingest_group_files
+                            or time.monotonic() - last_flush > FLUSH_SECONDS):
+                        recorder.submit(done)
                         last_flush = time.monotonic()
                     refill()
             except BaseException as exc:  # Ctrl-C: keep what finished, leave the rest pending
                 stop = exc
+            finally:
                 stopping.set()
                 for future in inflight:
                     future.cancel()
-            finally:
                 # Tasks already running stop at their next chunk; what they finished is
                 # published and recorded like the rest, so no pending blob is left behind.
                 for future, start in inflight.items():
@@ -431,11 +338,17 @@ class Ingest:
                 collect()
                 # Stored out of order behind a gap: record them too; they are complete.
                 done.extend((work[i][0], r) for i, r in sorted(finished_at.items()))
-                self._flush(done, report)
+                recorder.submit(done)
+                try:
+                    recorder.close()
+                except StoreError as exc:
+                    stop = stop or exc
         if isinstance(stop, StoreError):
             report.aborted = str(stop)
         elif stop is not None:
             raise stop
+        elif interrupted.is_set():
+            raise KeyboardInterrupt
 
     def run(self) -> BatchReport:
         with self.home.lock("ingest"):
