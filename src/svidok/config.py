@@ -29,7 +29,7 @@ class Settings:
     # Empty means the SQLite file inside the data folder.
     database_url: str = ""
     # Threads that read, hash and write originals; I/O bound, so more than the cores.
-    ingest_workers: int = 8
+    ingest_workers: int = 4
     # Files recorded per transaction (and per pair of file-system syncs); smaller groups
     # record progress more often, larger ones go faster on slow disks.
     ingest_group_files: int = 256

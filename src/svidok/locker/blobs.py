@@ -24,7 +24,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -77,16 +79,38 @@ def _check_hash(sha256: str) -> str:
     return sha256
 
 
-def _load_syncfs() -> Callable[[int], int] | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        func: Callable[[int], int] = libc.syncfs
-    except (OSError, AttributeError):
-        return None
-    return func
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+_syncfs: Callable[[int], int] | None = getattr(_libc, "syncfs", None)
+_renameat2: Callable[[int, bytes, int, bytes, int], int] | None = getattr(
+    _libc, "renameat2", None)
+# Unique temp names without a random-number system call per file: a random prefix per
+# process, then a counter (itertools.count is atomic under the GIL).
+_TEMP_PREFIX = secrets.token_hex(8)
+_temp_numbers = itertools.count()
+AT_FDCWD = -100
+RENAME_NOREPLACE = 1
 
 
-_syncfs = _load_syncfs()
+def _rename_new(source: str, target: str) -> bool:
+    """Rename unless ``target`` exists (one system call where the C library has
+    ``renameat2``); False if it existed."""
+    if _renameat2 is None:
+        if os.path.exists(target):
+            return False
+        os.rename(source, target)
+        return True
+    if _renameat2(AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(target),
+                  RENAME_NOREPLACE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        return False
+    if code in (errno.EINVAL, errno.ENOSYS):  # file system without RENAME_NOREPLACE
+        if os.path.exists(target):
+            return False
+        os.rename(source, target)
+        return True
+    raise OSError(code, os.strerror(code), source)
 
 
 def _sync_filesystem(folder: Path) -> None:
@@ -107,7 +131,7 @@ class FilesystemBlobWriter:
         self._store = store
         self._hash = hashlib.sha256()
         self._size = 0
-        self._tmp = os.path.join(store.temp_dir, f"{secrets.token_hex(16)}.part")
+        self._tmp = os.path.join(store.temp_dir, f"{_TEMP_PREFIX}-{next(_temp_numbers)}.part")
         self._fd: int | None = os.open(
             self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
         )
@@ -180,14 +204,16 @@ class FilesystemBlobStore:
         renamed = False
         for blob in pending:
             final = self._path(_check_hash(blob.sha256))
-            if os.path.exists(final):
+            try:
+                new = _rename_new(blob.temp, final)
+            except FileNotFoundError:
+                # Published by an earlier call that was cut short; nothing left to do.
+                new = False
+            if not new:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(blob.temp)
-                published.append(Blob(blob.sha256, blob.size, new=False))
-                continue
-            os.rename(blob.temp, final)
-            renamed = True
-            published.append(Blob(blob.sha256, blob.size, new=True))
+            renamed = renamed or new
+            published.append(Blob(blob.sha256, blob.size, new=new))
         if renamed and self.fsync:
             _sync_filesystem(self.objects)
         return published

@@ -109,7 +109,8 @@ def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK,
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):
             return Failed(candidate, "is no longer a regular file; nothing was stored")
-        os.set_blocking(fd, True)
+        # O_NONBLOCK (so a FIFO swapped in after listing cannot hang the open) has no
+        # effect on reading a regular file, so it is left set.
         with writing():
             writer = blobs.writer()
         buffer = _buffer(chunk)
