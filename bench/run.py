@@ -43,6 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import corpus as corpora
 from corpus import GB, MB, Corpus, CorpusSpec
+from svidok.config import Settings
 
 REPO = corpora.BENCH_DIR.parent
 DEFAULT_RESULTS = corpora.BENCH_DIR / "out" / "results.json"
@@ -543,8 +544,8 @@ def parse_args(argv: list[str] | None) -> tuple[Options, Path, bool]:
                         default=os.environ.get("SVIDOK_BENCH_DATABASE_URL", DEFAULT_PG_URL),
                         help="PostgreSQL database in which a throwaway schema is made "
                              "(default $SVIDOK_BENCH_DATABASE_URL or the local test database)")
-    parser.add_argument("--workers", type=int, default=8,
-                        help="SVIDOK_INGEST_WORKERS for every run (default 8, Svidok's default)")
+    parser.add_argument("--workers", type=int, default=Settings(home=Path()).ingest_workers,
+                        help="SVIDOK_INGEST_WORKERS for every run (default: Svidok's default)")
     parser.add_argument("--no-fsync", action="store_true",
                         help="diagnostic only: SVIDOK_FSYNC=false, originals not crash-safe")
     parser.add_argument("--seed", type=int, default=corpora.DEFAULT_SEED)

@@ -7,10 +7,18 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from pytest import MonkeyPatch
 from sqlalchemy import inspect, text
 
-from svidok.db.engine import _alembic_config, connect, is_current, migrate
+from svidok.db.engine import (
+    SCHEMA_REVISION,
+    _alembic_config,
+    connect,
+    current_revision,
+    is_current,
+    migrate,
+)
 from svidok.db.schema import metadata
 from svidok.home import Home, init_home
 
@@ -39,6 +47,12 @@ def test_downgrade_and_upgrade_again(home: Home) -> None:
     migrate(home.engine)
     assert {"items", "originals", "sightings", "batches"} <= set(
         inspect(home.engine).get_table_names())
+
+
+def test_schema_revision_constant_names_the_newest_migration(home: Home) -> None:
+    head = ScriptDirectory.from_config(_alembic_config(home.engine)).get_current_head()
+    assert head == SCHEMA_REVISION
+    assert current_revision(home.engine) == head
 
 
 def test_migrate_is_a_no_op_when_current(home: Home) -> None:
