@@ -1,9 +1,10 @@
 """Ingest: preserve every file under the given paths as a batch that survives any crash.
 
 A batch first lists what it will store as *pending* items, then stores files in worker
-threads and records each outcome in small transactions. A run killed at any moment leaves
-pending items behind; the next run over the same paths resumes that batch. Bytes already in
-the locker make a *sighting* of the item that holds them, never a second original.
+threads while the recorder (recorder.py) publishes and records them group by group. A run
+killed at any moment leaves pending items behind; the next run over the same paths resumes
+that batch. Bytes already in the locker make a *sighting* of the item that holds them, never
+a second original.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ FLUSH_SECONDS = 0.5
 TASK_FILES = 32
 TASK_BYTES = 32 * 1024 * 1024
 PENDING_CHUNK = 1000
+
 
 class IngestError(Exception):
     """The ingest cannot start: a path is missing or the data folder is busy."""
