@@ -40,6 +40,7 @@ def test_unknown_key_in_file_is_an_error_not_ignored(tmp_path: Path) -> None:
     ({"SVIDOK_INGEST_WORKERS": "many"}, "must be a int"),
     ({"SVIDOK_INGEST_WORKERS": "0"}, "between 1 and 256"),
     ({"SVIDOK_FSYNC": "perhaps"}, "must be a bool"),
+    ({"SVIDOK_INGEST_POOL": "fibers"}, "auto, threads or processes"),
     ({"SVIDOK_DATABASE_URL": "mysql://x"}, "sqlite:// or postgresql"),
 ])
 def test_malformed_values_name_the_setting(tmp_path: Path, env: dict[str, str],

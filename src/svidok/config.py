@@ -30,6 +30,9 @@ class Settings:
     database_url: str = ""
     # Threads that read, hash and write originals; I/O bound, so more than the cores.
     ingest_workers: int = 4
+    # "threads", "processes" (one per core, up to ingest_workers) or "auto": processes
+    # for large batches on machines with more than one core.
+    ingest_pool: str = "auto"
     # Files recorded per transaction (and per pair of file-system syncs); smaller groups
     # record progress more often, larger ones go faster on slow disks.
     ingest_group_files: int = 256
@@ -82,6 +85,8 @@ def _coerce(key: str, raw: Any, target: type | str, where: str) -> Any:
 def _validate(values: dict[str, Any]) -> None:
     if not 1 <= values.get("ingest_workers", 1) <= 256:
         raise ConfigError("ingest_workers must be between 1 and 256")
+    if values.get("ingest_pool", "auto") not in ("auto", "threads", "processes"):
+        raise ConfigError("ingest_pool must be auto, threads or processes")
     if not 1 <= values.get("ingest_group_files", 1) <= 100_000:
         raise ConfigError("ingest_group_files must be between 1 and 100000")
     if values.get("busy_timeout_ms", 0) < 0:

@@ -153,3 +153,33 @@ def test_another_ingest_running_is_refused(home: Home, evidence: Path) -> None:
 
     with home.lock("ingest"), pytest.raises(HomeError, match="another 'ingest' is running"):
         ingest(home, [evidence])
+
+
+def test_worker_processes_store_exactly_what_threads_store(home: Home, evidence: Path) -> None:
+    """Large batches are stored by worker processes; the records are the same as with
+    threads: same items, same originals, same sighting."""
+    from dataclasses import replace
+
+    home.settings = replace(home.settings, ingest_pool="processes")
+    report = ingest(home, [evidence])
+    assert report.ok
+    by_path = {o.rel_path: (o.state, o.sha256, o.media_type) for o in report.outcomes}
+    assert by_path == {
+        "empty.txt": ("stored", hashlib.sha256(b"").hexdigest(), "application/x-empty"),
+        "letters/letter-1.txt": ("stored", _sha(evidence / "letters" / "letter-1.txt"),
+                                 "text/plain"),
+        "photos/checkpoint.jpg": ("stored", _sha(evidence / "photos" / "checkpoint.jpg"),
+                                  "image/jpeg"),
+        "photos/reposted/copy-of-checkpoint.jpg": (
+            "sighting", _sha(evidence / "photos" / "checkpoint.jpg"), "image/jpeg"),
+    }
+    assert list(home.blobs.temp_dir.iterdir()) == []
+
+
+def test_auto_pool_uses_processes_only_for_large_batches() -> None:
+    from svidok.locker.workers import PROCESSES_FROM_FILES, choose
+
+    assert choose("auto", 10) == "threads"
+    assert choose("auto", PROCESSES_FROM_FILES) in ("processes", "threads")  # one core: threads
+    assert choose("threads", 10**6) == "threads"
+    assert choose("processes", 1) == "processes"

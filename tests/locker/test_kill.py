@@ -102,7 +102,8 @@ class Round:
 
 
 def run_and_kill(home: Home, folder: Path, env: dict[str, str], plan: Kill, workers: str,
-                 total: int, log: Path, sig: signal.Signals = signal.SIGKILL) -> Round:
+                 total: int, log: Path, sig: signal.Signals = signal.SIGKILL,
+                 pool: str = "threads") -> Round:
     """Run ``svidok ingest`` and send ``sig`` as planned. Progress is read from the records
     (blobs land in groups, just before the group is recorded)."""
     before = len(preserved_paths(home, folder))
@@ -114,7 +115,8 @@ def run_and_kill(home: Home, folder: Path, env: dict[str, str], plan: Kill, work
         process = subprocess.Popen(
             [sys.executable, "-m", "svidok", "ingest", str(folder), "--json"],
             # Small groups: progress is recorded often enough to be killed half-way.
-            env={**env, "SVIDOK_INGEST_WORKERS": workers, "SVIDOK_INGEST_GROUP_FILES": "8"},
+            env={**env, "SVIDOK_INGEST_WORKERS": workers, "SVIDOK_INGEST_GROUP_FILES": "8",
+                 "SVIDOK_INGEST_POOL": pool},
             stdout=subprocess.DEVNULL, stderr=stderr)
         started = time.monotonic()
         try:
@@ -167,7 +169,8 @@ def test_kill_9_at_any_moment_then_rerun_stores_every_file_once(
     rounds: list[Round] = []
     for number, plan in enumerate(kill_plan(rng)):
         done = run_and_kill(home, folder, env, plan, rng.choice(["1", "4", "8"]),
-                            len(expected), tmp_path / f"round-{number}.stderr")
+                            len(expected), tmp_path / f"round-{number}.stderr",
+                            pool=rng.choice(["threads", "processes"]))
         rounds.append(done)
         assert done.returncode in (-signal.SIGKILL, 0), (
             f"round {number} ({done}) ended badly:\n"
@@ -225,15 +228,16 @@ def test_status_after_kill_9_says_which_batch_to_finish(
     assert "was interrupted; to finish it, run svidok ingest again over" in said, said
 
 
+@pytest.mark.parametrize("pool", ["threads", "processes"])
 def test_ctrl_c_stops_cleanly_and_the_same_ingest_finishes(
-        home: Home, env: dict[str, str], tmp_path: Path) -> None:
+        home: Home, env: dict[str, str], tmp_path: Path, pool: str) -> None:
     """Ctrl-C (SIGINT) half-way: the command keeps what it stored, exits with status 130
     and says to run the same ingest again; doing so finishes the batch."""
     folder = tmp_path / "handover"
     expected = make_folder(folder, random.Random(SEED), files=120)
     log = tmp_path / "ingest.stderr"
     stopped = run_and_kill(home, folder, env, Kill(share_of_remaining=0.3), "2",
-                           len(expected), log, sig=signal.SIGINT)
+                           len(expected), log, sig=signal.SIGINT, pool=pool)
 
     assert stopped.returncode == 130, log.read_text(errors="replace")
     assert "interrupted; run the same ingest again to finish the batch" in \

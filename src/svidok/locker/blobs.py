@@ -83,8 +83,8 @@ _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 _syncfs: Callable[[int], int] | None = getattr(_libc, "syncfs", None)
 _renameat2: Callable[[int, bytes, int, bytes, int], int] | None = getattr(
     _libc, "renameat2", None)
-# Unique temp names without a random-number system call per file: a random prefix per
-# process, then a counter (itertools.count is atomic under the GIL).
+# Unique temp names without a random-number system call per file: a random prefix, the
+# process id (forked processes share the prefix), then a counter (atomic under the GIL).
 _TEMP_PREFIX = secrets.token_hex(8)
 _temp_numbers = itertools.count()
 AT_FDCWD = -100
@@ -131,7 +131,8 @@ class FilesystemBlobWriter:
         self._store = store
         self._hash = hashlib.sha256()
         self._size = 0
-        self._tmp = os.path.join(store.temp_dir, f"{_TEMP_PREFIX}-{next(_temp_numbers)}.part")
+        name = f"{_TEMP_PREFIX}-{os.getpid()}-{next(_temp_numbers)}.part"
+        self._tmp = os.path.join(store.temp_dir, name)
         self._fd: int | None = os.open(
             self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
         )

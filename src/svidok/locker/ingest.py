@@ -16,7 +16,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,8 +37,9 @@ from svidok.locker.report import (
     SilentReporter,
     State,
 )
-from svidok.locker.store import Failed, Stored, StoreError, store_files
+from svidok.locker.store import Failed, Stored, StoreError
 from svidok.locker.walk import Candidate, Skipped, display, scan
+from svidok.locker.workers import TaskResult, workers
 
 __all__ = ["BatchReport", "IngestError", "IngestOptions", "Outcome", "Reporter",
            "SilentReporter", "ingest", "resolve_paths"]
@@ -88,6 +90,14 @@ def _sigint_as_flag() -> Iterator[threading.Event]:
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _result(future: Future[TaskResult]) -> TaskResult:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return [], StoreError("a worker process died (out of memory?); nothing it was "
+                              "storing was recorded; run the same ingest again to finish")
 
 
 def _tasks(work: list[tuple[int, Candidate]]) -> Iterator[tuple[int, list[Candidate]]]:
@@ -276,15 +286,13 @@ class Ingest:
         """Store files in worker threads; the recorder publishes and records them in
         listing order, so when two files hold the same bytes the first listed becomes
         the item."""
-        workers = self.home.settings.ingest_workers
         tasks = _tasks(work)
-        inflight: dict[Future[tuple[list[Stored | Failed], StoreError | None]], int] = {}
+        inflight: dict[Future[TaskResult], int] = {}
         finished_at: dict[int, Stored | Failed] = {}
         next_index = 0
         done: list[tuple[int, Stored | Failed]] = []
         last_flush = time.monotonic()
         stop: BaseException | None = None
-        stopping = threading.Event()
         recorder = Recorder(self.home, BatchContext(self.batch_id, self.options, self.host),
                             report, self.reporter)
 
@@ -297,16 +305,17 @@ class Ingest:
         # Ctrl-C only sets a flag until every finished file is recorded: a KeyboardInterrupt
         # at an arbitrary line could hand a group to the recorder twice, or stop the
         # program while the recorder is still writing.
+        settings = self.home.settings
         with (_sigint_as_flag() as interrupted,
-              ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool):
+              workers(settings.ingest_pool, settings.ingest_workers, len(work)) as pool):
 
             def refill() -> None:
-                while stop is None and len(inflight) < workers * 2:
+                while stop is None and len(inflight) < pool.size * 2:
                     task = next(tasks, None)
                     if task is None:
                         return
                     start, chunk = task
-                    inflight[pool.submit(store_files, chunk, self.home.blobs, stopping)] = start
+                    inflight[pool.submit(chunk, self.home.blobs)] = start
 
             try:
                 refill()
@@ -316,7 +325,7 @@ class Ingest:
                         raise KeyboardInterrupt
                     for future in finished:
                         start = inflight.pop(future)
-                        results, error = future.result()
+                        results, error = _result(future)
                         finished_at.update(enumerate(results, start))
                         stop = stop or error
                     collect()
@@ -328,14 +337,14 @@ class Ingest:
             except BaseException as exc:  # Ctrl-C: keep what finished, leave the rest pending
                 stop = exc
             finally:
-                stopping.set()
+                pool.stop.set()
                 for future in inflight:
                     future.cancel()
                 # Tasks already running stop at their next chunk; what they finished is
                 # published and recorded like the rest, so no pending blob is left behind.
                 for future, start in inflight.items():
                     if not future.cancelled():
-                        results, _ = future.result()
+                        results, _ = _result(future)
                         finished_at.update(enumerate(results, start))
                 collect()
                 # Stored out of order behind a gap: record them too; they are complete.

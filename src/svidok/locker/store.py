@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from svidok.locker import mediatype
 from svidok.locker.blobs import BlobStore, PendingBlob
@@ -93,12 +94,19 @@ def _changed(before: os.stat_result, after: os.stat_result, read: int) -> bool:
             or after.st_mtime_ns != before.st_mtime_ns)
 
 
+class StopFlag(Protocol):
+    """A threading or multiprocessing Event: set when the batch is stopping."""
+
+    def is_set(self) -> bool: ...
+    def set(self) -> None: ...
+
+
 class Interrupted(Exception):
     """The batch is stopping; this file was not finished and left nothing behind."""
 
 
 def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK,
-               stop: threading.Event | None = None) -> Stored | Failed:
+               stop: StopFlag | None = None) -> Stored | Failed:
     """Copy one file into the blob store. A problem with the file is returned as
     :class:`Failed`; a problem with the data folder raises :class:`StoreError`."""
     try:
@@ -152,7 +160,7 @@ def store_file(candidate: Candidate, blobs: BlobStore, chunk: int = CHUNK,
 
 
 def store_files(candidates: Sequence[Candidate], blobs: BlobStore,
-                stop: threading.Event | None = None
+                stop: StopFlag | None = None
                 ) -> tuple[list[Stored | Failed], StoreError | None]:
     """Store a run of files (one task for a worker, so small files do not each pay for a
     round trip through the pool); stops at the first data-folder error or when ``stop``
