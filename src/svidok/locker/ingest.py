@@ -283,7 +283,7 @@ class Ingest:
     # -- storing ----------------------------------------------------------------------
 
     def _store_all(self, work: list[tuple[int, Candidate]], report: BatchReport) -> None:
-        """Store files in worker threads; the recorder publishes and records them in
+        """Store files with the workers; the recorder publishes and records them in
         listing order, so when two files hold the same bytes the first listed becomes
         the item."""
         tasks = _tasks(work)
@@ -329,7 +329,7 @@ class Ingest:
                         finished_at.update(enumerate(results, start))
                         stop = stop or error
                     collect()
-                    if (len(done) >= self.home.settings.ingest_group_files
+                    if (len(done) >= settings.ingest_group_files
                             or time.monotonic() - last_flush > FLUSH_SECONDS):
                         recorder.submit(done)
                         last_flush = time.monotonic()
