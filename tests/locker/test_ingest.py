@@ -176,10 +176,15 @@ def test_worker_processes_store_exactly_what_threads_store(home: Home, evidence:
     assert list(home.blobs.temp_dir.iterdir()) == []
 
 
-def test_auto_pool_uses_processes_only_for_large_batches() -> None:
+def test_auto_pool_uses_processes_only_for_large_batches_on_several_cores(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from svidok.locker.workers import PROCESSES_FROM_FILES, choose
 
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert choose("auto", 10) == "threads"
-    assert choose("auto", PROCESSES_FROM_FILES) in ("processes", "threads")  # one core: threads
+    assert choose("auto", PROCESSES_FROM_FILES - 1) == "threads"
+    assert choose("auto", PROCESSES_FROM_FILES) == "processes"
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert choose("auto", 10**6) == "threads"
     assert choose("threads", 10**6) == "threads"
     assert choose("processes", 1) == "processes"

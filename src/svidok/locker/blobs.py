@@ -67,7 +67,6 @@ class BlobStore(Protocol):
 
     def writer(self) -> BlobWriter: ...
     def publish(self, pending: Sequence[PendingBlob]) -> list[Blob]: ...
-    def discard(self, pending: Sequence[PendingBlob]) -> None: ...
     def exists(self, sha256: str) -> bool: ...
     def open(self, sha256: str) -> BinaryIO: ...
     def clean_temp(self) -> int: ...
@@ -218,11 +217,6 @@ class FilesystemBlobStore:
         if renamed and self.fsync:
             _sync_filesystem(self.objects)
         return published
-
-    def discard(self, pending: Sequence[PendingBlob]) -> None:
-        for blob in pending:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(blob.temp)
 
     def exists(self, sha256: str) -> bool:
         return self.path_of(sha256).is_file()

@@ -40,15 +40,13 @@ class FixityReport:
 
 
 def _check(home: Home, sha256: str, size: int) -> Finding | None:
-    path = home.blobs.path_of(sha256)
     digest = hashlib.sha256()
     read = 0
     try:
-        with path.open("rb", buffering=0) as blob:
-            buffer = bytearray(CHUNK)
-            while n := blob.readinto(buffer):
-                digest.update(memoryview(buffer)[:n])
-                read += n
+        with home.blobs.open(sha256) as blob:
+            while chunk := blob.read(CHUNK):
+                digest.update(chunk)
+                read += len(chunk)
     except FileNotFoundError:
         return Finding(sha256, "missing", "the original's file is not in the blob store")
     except OSError as exc:
