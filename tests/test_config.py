@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,72 @@ def test_broken_toml_says_which_file(tmp_path: Path) -> None:
     (tmp_path / "svidok.toml").write_text("instance_name = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(tmp_path, environ={})
+
+
+def test_timestamping_is_off_by_default(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, environ={})
+    assert settings.tsa_urls == ()
+    assert settings.tsa_timeout_seconds == 10
+    assert settings.tsa_roots == ()
+
+
+def test_tsa_settings_from_file_and_roots_relative_to_data_folder(tmp_path: Path) -> None:
+    (tmp_path / "svidok.toml").write_text(
+        'tsa_urls = ["https://tsa.example.org/tsr", "http://127.0.0.1:8080"]\n'
+        "tsa_timeout_seconds = 30\n"
+        'tsa_roots = ["trust/root.pem", "/etc/svidok/other root.pem"]\n')
+    settings = load_settings(tmp_path, environ={})
+    assert settings.tsa_urls == ("https://tsa.example.org/tsr", "http://127.0.0.1:8080")
+    assert settings.tsa_timeout_seconds == 30
+    assert settings.tsa_root_files == (tmp_path / "trust" / "root.pem",
+                                       Path("/etc/svidok/other root.pem"))
+
+
+def test_tsa_urls_from_environment_split_on_commas_and_spaces(tmp_path: Path) -> None:
+    (tmp_path / "svidok.toml").write_text('tsa_urls = ["https://from-file.example"]\n')
+    env = {"SVIDOK_TSA_URLS": " https://a.example/tsr, http://b.example:318\n,https://c.example ",
+           "SVIDOK_TSA_ROOTS": f"/etc/my roots/a.pem{os.pathsep}b.pem"}
+    settings = load_settings(tmp_path, environ=env)
+    assert settings.tsa_urls == ("https://a.example/tsr", "http://b.example:318",
+                                 "https://c.example")
+    assert settings.tsa_roots == ("/etc/my roots/a.pem", "b.pem")
+    assert load_settings(tmp_path, environ={"SVIDOK_TSA_URLS": ""}).tsa_urls == ()
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"SVIDOK_TSA_URLS": "ftp://tsa.example"}, "entry 1 'ftp://tsa.example' must be an http"),
+    ({"SVIDOK_TSA_URLS": "https://ok.example tsa.example/tsr"}, "entry 2 .* must be an http"),
+    ({"SVIDOK_TSA_URLS": "https://"}, "must be an http:// or https:// URL with a host"),
+    ({"SVIDOK_TSA_URLS": "http://tsa.example:port"}, "is not a valid URL"),
+    ({"SVIDOK_TSA_TIMEOUT_SECONDS": "0"}, "between 1 and 300"),
+    ({"SVIDOK_TSA_TIMEOUT_SECONDS": "301"}, "between 1 and 300"),
+    ({"SVIDOK_TSA_TIMEOUT_SECONDS": "ten"}, "must be a int"),
+])
+def test_malformed_tsa_settings_name_the_setting(tmp_path: Path, env: dict[str, str],
+                                                 message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(tmp_path, environ=env)
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ("tsa_urls = 3\n", "'tsa_urls' must be a list of strings, got 3"),
+    ('tsa_urls = ["https://a.example", 3]\n', "must be a list of strings"),
+    ('tsa_urls = ["https://a.example/x y"]\n', "must not contain spaces"),
+    ('tsa_roots = [""]\n', "tsa_roots must not hold empty paths"),
+])
+def test_malformed_tsa_settings_in_file(tmp_path: Path, toml: str, message: str) -> None:
+    (tmp_path / "svidok.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(tmp_path, environ={})
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("https://me:s3cret@tsa.example/tsr", "'https://tsa.example/tsr' holds a user name or pass"),
+    ("ftp://me:s3cret@tsa.example", "'ftp://tsa.example' holds a user name"),
+    ("http://me:s3cret@tsa.example:port", "is not a valid URL"),
+])
+def test_a_password_in_a_tsa_url_is_refused_without_echoing_it(tmp_path: Path, url: str,
+                                                               message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(tmp_path, environ={"SVIDOK_TSA_URLS": url})
+    assert "s3cret" not in str(caught.value)

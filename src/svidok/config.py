@@ -7,15 +7,22 @@ not parse is an error, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 CONFIG_FILE = "svidok.toml"
 DEFAULT_HOME = Path("svidok-data")
 ENV_PREFIX = "SVIDOK_"
+
+# A list of file paths. In the environment its entries are separated by os.pathsep, as in
+# PATH, because paths may hold spaces and commas; other lists split on commas and whitespace.
+PathList = tuple[str, ...]
+_LIST_SEPARATORS = {"tuple[str, ...]": r"[\s,]+", "PathList": re.escape(os.pathsep)}
 
 
 class ConfigError(Exception):
@@ -39,6 +46,12 @@ class Settings:
     # Turning fsync off is only for throwaway benchmarks; originals are then not crash-safe.
     fsync: bool = True
     busy_timeout_ms: int = 30_000
+    # RFC 3161 Time Stamp Authorities asked to timestamp each checkpoint. Empty: Svidok is
+    # offline by default, so reaching a TSA is something the user opts in to.
+    tsa_urls: tuple[str, ...] = ()
+    tsa_timeout_seconds: int = 10
+    # CA certificates (PEM) trusted to vouch for TSAs; relative to the data folder.
+    tsa_roots: PathList = ()
 
     @property
     def database_file(self) -> Path:
@@ -51,6 +64,10 @@ class Settings:
     @property
     def config_file(self) -> Path:
         return self.home / CONFIG_FILE
+
+    @property
+    def tsa_root_files(self) -> tuple[Path, ...]:
+        return tuple(self.home / Path(p).expanduser() for p in self.tsa_roots)
 
     @property
     def effective_database_url(self) -> str:
@@ -79,7 +96,32 @@ def _coerce(key: str, raw: Any, target: type | str, where: str) -> Any:
                 pass
     elif kind == "str" and isinstance(raw, str):
         return raw
+    elif kind in _LIST_SEPARATORS:
+        if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+            return tuple(raw)
+        if isinstance(raw, str):
+            return tuple(part for part in re.split(_LIST_SEPARATORS[kind], raw) if part)
+        # A list is not echoed: one of its strings may be a URL with a password.
+        got = "a list holding other values" if isinstance(raw, list) else repr(raw)
+        raise ConfigError(f"{where}: '{key}' must be a list of strings, got {got}")
     raise ConfigError(f"{where}: '{key}' must be a {kind}, got {raw!r}")
+
+
+def _http_url_problem(url: str) -> str | None:
+    # Quoted without any user name and password: error messages end up in logs.
+    shown = repr(re.sub(r"//[^/?#]*@", "//", url))
+    if any(c.isspace() for c in url):
+        return f"{shown} must not contain spaces"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return f"{shown} is not a valid URL"
+    if parts.username is not None or parts.password is not None:
+        return f"{shown} holds a user name or password, which TSA URLs may not"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{shown} must be an http:// or https:// URL with a host"
+    return None
 
 
 def _validate(values: dict[str, Any]) -> None:
@@ -94,6 +136,14 @@ def _validate(values: dict[str, Any]) -> None:
     url = values.get("database_url", "")
     if url and not url.startswith(("sqlite", "postgresql")):
         raise ConfigError("database_url must be a sqlite:// or postgresql+psycopg:// URL")
+    for number, tsa_url in enumerate(values.get("tsa_urls", ()), 1):
+        problem = _http_url_problem(tsa_url)
+        if problem:
+            raise ConfigError(f"tsa_urls: entry {number} {problem}")
+    if not 1 <= values.get("tsa_timeout_seconds", 1) <= 300:
+        raise ConfigError("tsa_timeout_seconds must be between 1 and 300")
+    if any(not path.strip() for path in values.get("tsa_roots", ())):
+        raise ConfigError("tsa_roots must not hold empty paths")
 
 
 def load_settings(home: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
