@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/svidok --home $(DEMO_HOME) status
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench verifier
 	$(BIN)/mypy
 
 test: lint

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from custody.tsa import LocalTSA
 from svidok.home import Home, init_home
 
 PG_URL = os.environ.get("SVIDOK_TEST_DATABASE_URL",
@@ -104,3 +106,24 @@ def run_svidok(args: list[str], env: dict[str, str], **kwargs: object
         [sys.executable, "-m", "svidok", *args], env=env, text=True, capture_output=True,
         check=False, timeout=300, **kwargs)
     return done
+
+
+@pytest.fixture(scope="session")
+def local_tsa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
+    """One TSA for the whole run: making its keys and certificates takes a moment."""
+    if shutil.which("openssl") is None:
+        message = "the openssl command is needed for a local TSA"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: timestamp tests must run)")
+        pytest.skip(message)
+    with LocalTSA(tmp_path_factory.mktemp("tsa")) as tsa:
+        yield tsa
+
+
+@pytest.fixture
+def local_tsa(local_tsa_server: LocalTSA) -> Iterator[LocalTSA]:
+    """The shared TSA, working and with its request count at zero, whatever the last test
+    switched on."""
+    local_tsa_server.reset()
+    yield local_tsa_server
+    local_tsa_server.reset()

@@ -1,25 +1,25 @@
-"""The ``svidok`` command: ``init``, ``ingest``, ``verify``, ``status``, ``items``.
+"""The ``svidok`` command: ``init``, ``ingest``, ``verify``, ``status``, ``items``, ``log``.
 
 Exit status: 0 all went well; 1 something failed (each failure is named); 2 the command
-was used wrongly; 3 ``verify`` found a missing or altered original.
+was used wrongly; 3 ``verify`` found a missing or altered original or a custody-log problem.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from svidok import __version__
+from svidok.cli_common import CTX, EXIT_FAILED, EXIT_FIXITY, JsonOpt, fail, opened
+from svidok.cli_log import log_app
 from svidok.config import ConfigError
+from svidok.custody import log
 from svidok.db import DatabaseError
-from svidok.home import Home, HomeError, init_home, open_home
+from svidok.home import HomeError, init_home
 from svidok.locker import fixity, records
 from svidok.locker.ingest import (
     BatchReport,
@@ -29,51 +29,13 @@ from svidok.locker.ingest import (
     ingest,
     resolve_paths,
 )
-from svidok.output import ProgressReporter, emit_json, err, human_bytes, out, safe, table
-
-EXIT_FAILED = 1
-EXIT_FIXITY = 3
+from svidok.output import ProgressReporter, counting, emit_json, err, human_bytes, out, safe, table
 
 app = typer.Typer(help="Svidok: preserve evidence so a court can trust it.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 items_app = typer.Typer(help="Look at stored items.", no_args_is_help=True)
 app.add_typer(items_app, name="items")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
-
-
-class Context:
-    home_path: Path | None = None
-
-
-CTX = Context()
-
-
-def fail(message: str, as_json: bool = False, code: int = EXIT_FAILED) -> NoReturn:
-    if as_json:
-        emit_json({"error": message})
-    err.print(safe(f"Error: {message}"), style="red")
-    raise typer.Exit(code)
-
-
-@contextmanager
-def opened(as_json: bool = False) -> Iterator[Home]:
-    try:
-        home = open_home(CTX.home_path)
-    except (HomeError, ConfigError, DatabaseError) as exc:
-        fail(str(exc), as_json)
-    try:
-        yield home
-    except (HomeError, DatabaseError) as exc:
-        fail(str(exc), as_json)
-    except SQLAlchemyError as exc:
-        cause = getattr(exc, "orig", None) or exc
-        fail(f"the database failed ({type(cause).__name__}: {str(cause).splitlines()[0]}); "
-             "what was recorded before is kept; fix the cause and run the same command again",
-             as_json)
-    finally:
-        home.dispose()
-
+app.add_typer(log_app, name="log")
 
 def _version(value: bool) -> None:
     if value:
@@ -100,12 +62,14 @@ def init(
     """Create the data folder: settings, database and blob store."""
     try:
         home, created = init_home(CTX.home_path or _default_home(), name)
-    except (ConfigError, DatabaseError, OSError) as exc:
+    except (ConfigError, DatabaseError, HomeError, OSError) as exc:
         fail(str(exc), as_json)
     try:
         info = {"home": str(home.settings.home.resolve()), "instance": home.instance_name,
-                "created": created,
-                "database": home.engine.dialect.name}
+                "created": created, "database": home.engine.dialect.name,
+                "verifier_key": log.verifier(home).vkey}
+    except log.LogError as exc:
+        fail(str(exc), as_json)
     finally:
         home.dispose()
     if as_json:
@@ -113,6 +77,8 @@ def init(
         return
     verb = "Created" if created else "Already initialised; schema up to date:"
     out.print(safe(f"{verb} {info['home']} (instance {info['instance']}, {info['database']})"))
+    out.print("Custody log verifier key (publish it; anyone can check proofs with it):")
+    print(info["verifier_key"])
 
 
 def _default_home() -> Path:
@@ -167,6 +133,9 @@ def _report_json(report: BatchReport, elapsed: float) -> dict[str, Any]:
         | {"unchanged": report.unchanged, "already_done": report.already_done},
         "outcomes": [{name: getattr(o, name) for name in OUTCOME_FIELDS}
                      for o in report.outcomes],
+        "checkpoint": None if report.checkpoint is None else dict(zip(
+            ("id", "size", "stamped"), report.checkpoint, strict=True)),
+        "checkpoint_error": report.checkpoint_error, "stamp_errors": report.stamp_errors,
     }
 
 
@@ -188,6 +157,14 @@ def _print_report(report: BatchReport, elapsed: float) -> None:
         f"ingest; {elapsed:.1f} s."))
     if len(stored) > 30:
         out.print(safe(f"List them with: svidok items list --batch {report.batch_id}"))
+    if report.checkpoint is not None:
+        cp_id, size, stamped = report.checkpoint
+        out.print(f"Custody log: checkpoint {cp_id} signed at {size} events"
+                  f"{'' if stamped else ' (not timestamped yet)'}.")
+    for error in report.stamp_errors:
+        err.print(safe(f"Timestamp failed: {error}"), style="yellow")
+    if report.checkpoint_error:
+        err.print(safe(f"Error: {report.checkpoint_error}"), style="red")
     if report.aborted:
         err.print(safe(f"Stopped early: {report.aborted}"), style="red")
     elif report.count("failed"):
@@ -201,19 +178,34 @@ def verify(
     ] = 100,
     as_json: JsonOpt = False,
 ) -> None:
-    """Re-hash stored originals; exit status 3 if any is missing or altered."""
+    """Check the custody log and re-hash originals; exit status 3 on any problem."""
     with opened(as_json) as home:
         if as_json:
+            logged = log.check(home)
             report = fixity.verify(home, sample)
         else:
+            with counting("Checking the custody log") as update:
+                logged = log.check(home, update)
             with ProgressReporter("Verifying") as progress:
                 report = fixity.verify(home, sample, progress)
-    data = {"ok": report.ok, "checked": report.checked, "bytes": report.bytes_checked,
-            "sample_percent": report.sample_percent,
-            "problems": [asdict(f) for f in report.findings]}
+    data = {"ok": report.ok and logged.ok, "checked": report.checked,
+            "bytes": report.bytes_checked, "sample_percent": report.sample_percent,
+            "problems": [asdict(f) for f in report.findings],
+            "log": {"ok": logged.ok, "events": logged.events, "size": logged.size,
+                    "checkpoints": logged.checkpoints, "stamped": logged.stamped,
+                    "unsigned": logged.unsigned, "seconds": round(logged.seconds, 3),
+                    "problems": logged.problems}}
     if as_json:
         emit_json(data)
     else:
+        for problem in logged.problems:
+            out.print(safe(f"CUSTODY LOG {problem}"), style="red")
+        verdict = "intact" if logged.ok else f"{len(logged.problems)} problem(s)"
+        out.print(f"Custody log: {logged.events} events, {logged.checkpoints} checkpoints "
+                  f"({logged.stamped} timestamped): {verdict}.")
+        if logged.unsigned:
+            out.print(f"{logged.unsigned} event(s) after the latest checkpoint are not signed "
+                      "yet: run svidok log checkpoint", style="yellow")
         # One line per problem, whole: a hash folded across table rows cannot be copied.
         for f in report.findings:
             owners = ", ".join(map(str, f.item_ids)) or "none"
@@ -222,7 +214,7 @@ def verify(
         verdict = "all hold" if report.ok else f"{len(report.findings)} problem(s)"
         out.print(f"Checked {report.checked} originals "
                   f"({human_bytes(report.bytes_checked)}): {verdict}.")
-    if not report.ok:
+    if not data["ok"]:
         raise typer.Exit(EXIT_FIXITY)
 
 

@@ -6,6 +6,7 @@
       blobs/sha256/ab/<sha256>      originals, read-only
       blobs/tmp/         partial writes; emptied at the start of every ingest
       locks/             advisory locks so two ingests do not work on one folder at once
+      keys/log.key       the custody log's signing key (mode 0600); never leaves the folder
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine, insert, select
 
 from svidok.config import Settings, load_settings
+from svidok.custody.note import valid_key_name
 from svidok.db import connect, migrate
 from svidok.db.schema import instance
 from svidok.locker.blobs import FilesystemBlobStore
@@ -84,6 +86,10 @@ def init_home(home: Path, name: str | None = None) -> tuple[Home, bool]:
     created = not settings.config_file.exists()
     if created:
         chosen = name or f"svidok-{secrets.token_hex(4)}"
+        if not valid_key_name(chosen):
+            raise HomeError(f"{chosen!r} cannot name a Svidok instance: the name signs the "
+                            "custody log, so it has no spaces and no '+' "
+                            "(for example 'svidok.example.org/kharkiv')")
         _write_config(settings, chosen)
         settings = load_settings(home)
     opened = open_home(home, _must_exist=False)
@@ -96,6 +102,13 @@ def init_home(home: Path, name: str | None = None) -> tuple[Home, bool]:
                     created_at=datetime.now(UTC),
                 )
             )
+    from svidok.custody.log import LogError, set_up  # the log needs a Home: import late
+
+    try:
+        set_up(opened)
+    except LogError as exc:
+        opened.dispose()
+        raise HomeError(str(exc)) from None
     return opened, created
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
@@ -119,3 +122,13 @@ class ProgressReporter:
         self.files_done += 1
         self.progress.update(self.task, advance=nbytes,
                              files=f"{self.files_done}/{self.files_total} files")
+
+
+@contextmanager
+def counting(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over a count (events, rows) on stderr; yields ``update(done, total)``."""
+    progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeRemainingColumn(), console=err)
+    task = progress.add_task(description, total=None)
+    with progress:
+        yield lambda done, total: progress.update(task, completed=done, total=total)

@@ -168,3 +168,67 @@ verifications = Table(
     Column("altered", Integer, nullable=False),
     Column("ok", Boolean, nullable=False),
 )
+
+# -- custody log (svidok.custody) ------------------------------------------------------
+
+# One row per leaf of the Merkle tree; ``seq`` is the 0-based leaf index and ``record`` the
+# canonical JSON whose RFC 6962 leaf hash is in the tree. ``sha_key`` (the first 8 bytes of
+# the record's SHA-256 as a signed integer) finds an original's events; verification checks
+# it against the record. Nothing else is repeated outside the record: an index of 64-digit
+# keys made appends three times slower, and extra columns slowed checking the log.
+custody_events = Table(
+    "custody_events",
+    metadata,
+    # On SQLite "INTEGER" makes seq the rowid itself; BIGINT would add a second index.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("sha_key", BigInteger, nullable=False),
+    Column("record", LargeBinary, nullable=False),
+)
+Index("ix_custody_events_sha_key", custody_events.c.sha_key)
+
+# The tree's hashes as C2SP tlog tiles: 256 hashes of 32 bytes per full tile. Level 0 holds
+# leaf hashes; each hash at level L is the root of a full tile at level L-1.
+custody_tiles = Table(
+    "custody_tiles",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hashes", LargeBinary, nullable=False),
+)
+
+# The tree head after the last append; the single row is also the appenders' lock.
+custody_head = Table(
+    "custody_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary, nullable=False),
+    # The C2SP signed note exactly as signed: what proofs and timestamps refer to.
+    Column("note", Text, nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Column("stamp_error", Text),
+)
+Index("ix_checkpoints_size", checkpoints.c.size)
+
+checkpoint_stamps = Table(
+    "checkpoint_stamps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("checkpoint_id", ForeignKey("checkpoints.id"), nullable=False),
+    Column("tsa_url", Text, nullable=False),
+    # The TSA's whole TimeStampResp (DER), so `openssl ts -verify -in` reads it as it is.
+    Column("token", LargeBinary, nullable=False),
+    Column("gen_time", UTC, nullable=False),
+    Column("stamped_at", UTC, nullable=False),
+)
+Index("ix_checkpoint_stamps_checkpoint_id", checkpoint_stamps.c.checkpoint_id)

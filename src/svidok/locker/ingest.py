@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from svidok import __version__
+from svidok.custody import log
 from svidok.db.schema import batches, items, sightings
 from svidok.home import Home
 from svidok.locker.recorder import BatchContext, Recorder
@@ -375,7 +376,20 @@ class Ingest:
                 self._close_batch("interrupted", report.unchanged)
                 raise
             self._close_batch("interrupted" if report.aborted else "finished", report.unchanged)
+            self._checkpoint(report)
             return report
+
+    def _checkpoint(self, report: BatchReport) -> None:
+        """Sign the log's head now that the batch's captures are in it."""
+        try:
+            result = log.checkpoint(self.home)
+        except log.LogError as exc:
+            report.checkpoint_error = (f"the custody log was not checkpointed: {exc}; the "
+                                       "files are stored; run 'svidok log checkpoint'")
+            return
+        cp = result.checkpoint
+        report.checkpoint = (cp.id, cp.size, cp.stamped)
+        report.stamp_errors = result.stamps.errors
 
 
 def ingest(home: Home, paths: Iterable[Path], options: IngestOptions | None = None,

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from svidok import __version__
+from svidok.custody import events as custody
+from svidok.custody.capture import capture_event, sighting_event
 from svidok.db.schema import items, originals, sightings
 from svidok.home import Home
 from svidok.locker.report import BatchReport, IngestOptions, Outcome, Reporter
@@ -90,6 +92,7 @@ class Recorder:
         owners: dict[str, int] = {row.sha256: row.id for row in conn.execute(
             select(items.c.sha256, items.c.id).where(items.c.sha256.in_(shas)))}
         new_originals, updates, new_sightings, drop = [], [], [], []
+        log: list[custody.CustodyEvent] = []
         now = _now()
         for item_id, res in stored:
             sha, cand, st = res.blob.sha256, res.candidate, res.stat
@@ -99,15 +102,16 @@ class Recorder:
                                       "media_type": res.media_type, "stored_at": now})
             fs_times = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
                         "ctime_ns": st.st_ctime_ns, "atime_ns": st.st_atime_ns}
+            context = {
+                "batch_id": self.batch_id, "original_name": cand.name, "root": cand.root_text,
+                "rel_path_bytes": cand.rel_path_bytes, "collector": self.options.collector,
+                "note": self.options.note, "host": self.host, "svidok_version": __version__,
+                **fs_times}
             owner = owners.get(sha)
             if owner is not None and owner != item_id:
-                new_sightings.append({
-                    "item_id": owner, "batch_id": self.batch_id,
-                    "original_name": cand.name, "root": cand.root_text,
-                    "rel_path": cand.rel_path,
-                    "rel_path_bytes": cand.rel_path_bytes, "collector": self.options.collector,
-                    "note": self.options.note, "seen_at": now, "host": self.host,
-                    "svidok_version": __version__, **fs_times})
+                new_sightings.append({"item_id": owner, "rel_path": cand.rel_path,
+                                      "seen_at": now, **context})
+                log.append(sighting_event(sha, context, now, owner))
                 drop.append({"b_id": item_id})
                 outcomes.append(Outcome("sighting", cand.root_text, cand.rel_path, owner, sha,
                                         res.blob.size, res.media_type, res.warning))
@@ -116,6 +120,7 @@ class Recorder:
             updates.append({"b_id": item_id, "state": "stored", "error": None, "sha256": sha,
                             "media_type": res.media_type, "warning": res.warning,
                             "captured_at": now, "updated_at": now, **fs_times})
+            log.append(capture_event(sha, context, now, item_id))
             outcomes.append(Outcome("stored", cand.root_text, cand.rel_path, item_id, sha,
                                     res.blob.size, res.media_type, res.warning))
         failures = [{"b_id": i, "error": r.error, "updated_at": now}
@@ -135,6 +140,8 @@ class Recorder:
             if isinstance(failed, Failed):
                 outcomes.append(Outcome("failed", failed.candidate.root_text,
                                         failed.candidate.rel_path, item_id, message=failed.error))
+        # In the same transaction: an item is stored exactly when its capture is logged.
+        custody.append(conn, log)
         return outcomes
 
 

@@ -38,13 +38,18 @@ class BatchReport:
     already_done: int = 0
     bytes_read: int = 0
     aborted: str | None = None
+    # The checkpoint signed after the batch: (id, tree size, stamped), or why there is none.
+    checkpoint: tuple[int, int, bool] | None = None
+    checkpoint_error: str | None = None
+    stamp_errors: list[str] = field(default_factory=list)
 
     def count(self, state: State) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
 
     @property
     def ok(self) -> bool:
-        return self.aborted is None and self.count("failed") == 0
+        return (self.aborted is None and self.count("failed") == 0
+                and self.checkpoint_error is None)
 
 
 class Reporter(Protocol):

@@ -1,0 +1,49 @@
+"""The locker's custody events: a capture for each new item, a sighting for each repeat.
+
+The capture context (where the file was, its file-system times, who collected it, on
+which host) stays in the locker's records; the event commits to it by the SHA-256 of its
+canonical JSON ("context"), so it can be disclosed later and checked, but a proof bundle
+never carries it.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from svidok.custody.events import Actor, CustodyEvent, digest, utc_text
+
+INGEST = Actor("svidok.locker.ingest")
+
+_CONTEXT_KEYS = ("batch_id", "root", "rel_path_bytes", "original_name", "size", "mtime_ns",
+                 "ctime_ns", "atime_ns", "collector", "note", "host", "svidok_version")
+
+
+def context_document(row: Mapping[str, Any], moment: datetime) -> dict[str, Any]:
+    """The capture context of an item or sighting row, as the event commits to it."""
+    doc: dict[str, Any] = {}
+    for key in _CONTEXT_KEYS:
+        value = row.get(key)
+        if isinstance(value, bytes | bytearray | memoryview):
+            value = base64.b64encode(bytes(value)).decode()
+        doc[key] = value
+    doc["time"] = utc_text(moment)
+    return doc
+
+
+def capture_event(sha256: str, row: Mapping[str, Any], moment: datetime, item_id: int,
+                  actor: Actor = INGEST, purpose: str | None = None) -> CustodyEvent:
+    return CustodyEvent("capture", actor, moment, sha256, purpose=purpose,
+                        context=digest(context_document(row, moment)),
+                        details={"item": item_id, "size": row.get("size"),
+                                 "batch": row.get("batch_id")})
+
+
+def sighting_event(sha256: str, row: Mapping[str, Any], moment: datetime,
+                   item_id: int) -> CustodyEvent:
+    return CustodyEvent("sighting", INGEST, moment, sha256,
+                        context=digest(context_document(row, moment)),
+                        details={"item": item_id, "size": row.get("size"),
+                                 "batch": row.get("batch_id")})

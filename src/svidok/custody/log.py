@@ -1,0 +1,148 @@
+"""The custody log as the rest of Svidok uses it: set up, checkpoint, stamp, prove, check.
+
+Functions here take a :class:`~svidok.home.Home`; the modules beside this one hold the
+mechanics (tree.py, checkpoints.py, proofs.py, audit.py) and know nothing of data folders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from svidok.custody import checkpoints as cps
+from svidok.custody.audit import LogReport, verify_log
+from svidok.custody.capture import capture_event
+from svidok.custody.events import Actor, append
+from svidok.custody.keys import LogKeyError, create_key, load_signer
+from svidok.custody.note import Signer, Verifier
+from svidok.custody.proofs import bundle, capture_of
+from svidok.custody.tree import Tree
+from svidok.db.schema import items
+from svidok.home import Home
+
+BACKFILL = Actor("svidok.custody.backfill")
+BACKFILL_CHUNK = 1000
+
+
+class LogError(Exception):
+    """A custody-log command cannot do what was asked; the message says why and what to do."""
+
+
+def signer(home: Home) -> Signer:
+    try:
+        return load_signer(home.settings.home, home.instance_name)
+    except LogKeyError as exc:
+        raise LogError(str(exc)) from None
+
+
+def verifier(home: Home) -> Verifier:
+    return signer(home).verifier
+
+
+def set_up(home: Home) -> tuple[Signer, bool, int]:
+    """Make the key if there is none, and log captures of items stored before the log
+    existed; returns the signer, whether the key is new, and how many were backfilled."""
+    try:
+        key, made = create_key(home.settings.home, home.instance_name)
+    except LogKeyError as exc:
+        raise LogError(str(exc)) from None
+    added = backfill(home)
+    if added:
+        cps.checkpoint(home.engine, key)
+    return key, made, added
+
+
+def backfill(home: Home) -> int:
+    """Capture events for the items of a data folder made before the custody log.
+
+    Runs only while the log is empty: from then on every item is logged in the transaction
+    that stores it. The event says so in its purpose; its context commits to the locker's
+    record as it is now, and its time is when it was logged, not the original capture.
+    """
+    with home.engine.connect() as conn:
+        if Tree(conn).head()[0]:
+            return 0
+    added, last = 0, 0
+    while True:
+        with home.engine.begin() as conn:
+            rows = conn.execute(select(items).where(items.c.state == "stored",
+                                                    items.c.id > last)
+                                .order_by(items.c.id).limit(BACKFILL_CHUNK)).mappings().all()
+            if not rows:
+                return added
+            now = datetime.now(UTC)
+            append(conn, [capture_event(
+                r["sha256"], dict(r), now, r["id"], actor=BACKFILL,
+                purpose="stored before the custody log existed; logged when it was added")
+                for r in rows])
+            added += len(rows)
+            last = rows[-1]["id"]
+
+
+@dataclass
+class CheckpointResult:
+    checkpoint: cps.Checkpoint
+    new: bool
+    stamps: cps.StampReport
+
+
+def checkpoint(home: Home) -> CheckpointResult:
+    """Sign the current head (if not already signed), then stamp what is unstamped."""
+    try:
+        made, new = cps.checkpoint(home.engine, signer(home))
+    except cps.CheckpointError as exc:
+        raise LogError(str(exc)) from None
+    stamps = stamp(home)
+    with home.engine.connect() as conn:
+        latest = cps.latest(conn)
+    return CheckpointResult(latest or made, new, stamps)
+
+
+def stamp(home: Home) -> cps.StampReport:
+    settings = home.settings
+    return cps.stamp(home.engine, settings.tsa_urls, float(settings.tsa_timeout_seconds))
+
+
+def tsa_roots(home: Home) -> list[bytes]:
+    roots = []
+    for path in home.settings.tsa_root_files:
+        try:
+            roots.append(path.read_bytes())
+        except OSError as exc:
+            raise LogError(f"cannot read the TSA certificate {path}: {exc.strerror}") from None
+    return roots
+
+
+@dataclass
+class Proof:
+    sha256: str
+    index: int
+    checkpoint: cps.Checkpoint
+    bundle: str
+    stamps: list[tuple[str, bytes, datetime]]
+
+
+def prove(home: Home, sha256: str) -> Proof:
+    """A tlog-proof bundle for the capture of the original with this SHA-256."""
+    with home.engine.connect() as conn:
+        found = capture_of(conn, sha256)
+        if found is None:
+            raise LogError("this item has no capture event in the custody log; "
+                           "run 'svidok init' to log items stored before the log existed")
+        cp = cps.latest(conn)
+    if cp is None or cp.size <= found.seq:
+        cp = checkpoint(home).checkpoint
+    with home.engine.connect() as conn:
+        text = bundle(conn, found, cp)
+        stamps = cps.stamps_of(conn, cp.id)
+    return Proof(sha256, found.seq, cp, text, stamps)
+
+
+def check(home: Home, progress: Callable[[int, int], None] | None = None) -> LogReport:
+    key = verifier(home)
+    roots = tsa_roots(home)
+    with home.engine.connect() as conn:
+        return verify_log(conn, key, roots=roots, progress=progress)
