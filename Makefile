@@ -25,6 +25,10 @@ run: $(STAMP)
 	$(BIN)/svidok --home $(DEMO_HOME) items list
 	$(BIN)/svidok --home $(DEMO_HOME) verify
 	$(BIN)/svidok --home $(DEMO_HOME) status
+	$(BIN)/svidok --home $(DEMO_HOME) log key > $(DEMO_HOME)/log.vkey
+	$(BIN)/svidok --home $(DEMO_HOME) log prove 1 --out $(DEMO_HOME)/item-1.tlog-proof
+	$(BIN)/python verifier/svidok_verify.py $(DEMO_HOME)/item-1.tlog-proof \
+		--key-file $(DEMO_HOME)/log.vkey --original examples/sample-evidence/README.txt
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench verifier

@@ -220,9 +220,10 @@ def verify(
 
 @app.command()
 def status(as_json: JsonOpt = False) -> None:
-    """Counts, bytes stored, interrupted batches and the last verification."""
+    """Counts, bytes stored, interrupted batches, the custody log and the last verification."""
     with opened(as_json) as home:
         data = records.status(home)
+        data["custody"] = log.summary(home)
     if as_json:
         emit_json(data)
         return
@@ -238,6 +239,18 @@ def status(as_json: JsonOpt = False) -> None:
     for batch in data["interrupted_batches"]:
         out.print(safe(f"Batch {batch['id']} was interrupted; to finish it, run "
                        f"svidok ingest again over {batch['roots']}"), style="yellow")
+    custody = data["custody"]
+    latest = custody["latest_checkpoint"]
+    if latest is None:
+        out.print(f"Custody log: {custody['events']} events, no checkpoint yet "
+                  "(svidok log checkpoint)")
+    else:
+        stamped = "timestamped" if latest["stamped"] else "not timestamped"
+        out.print(f"Custody log: {custody['events']} events; checkpoint {latest['id']} at "
+                  f"{latest['size']} events, {stamped}")
+    if custody["unsigned_events"]:
+        out.print(f"{custody['unsigned_events']} event(s) wait for a checkpoint: "
+                  "run svidok log checkpoint", style="yellow")
     check = data["last_verification"]
     if check:
         verdict = "all held" if check["ok"] else (

@@ -60,6 +60,10 @@ def test_ingest_checkpoints_and_prove_writes_a_bundle_that_verifies(
     assert [c["size"] for c in listed] == [4]
     again = _json(env, "log", "checkpoint")
     assert again["new"] is False and again["id"] == 1
+    custody = _json(env, "status")["custody"]
+    assert custody["events"] == 4 and custody["unsigned_events"] == 0
+    assert custody["latest_checkpoint"]["size"] == 4 and custody["unstamped_checkpoints"] == 1
+    assert "checkpoint 1 at 4 events, not timestamped" in run_svidok(["status"], env).stdout
 
     events = _json(env, "log", "events")
     assert [e["action"] for e in events] == ["sighting", "capture", "capture", "capture"]

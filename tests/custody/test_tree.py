@@ -110,3 +110,33 @@ def test_an_append_is_undone_with_its_transaction(home: Home) -> None:
     with home.engine.connect() as conn:
         assert Tree(conn).head() == (10, root_of(leaves(10)))
         assert conn.execute(select(custody_tiles.c.idx)).scalars().all() == [0]
+
+
+def test_concurrent_appenders_take_turns(home: Home) -> None:
+    """Four writers at once: every leaf lands exactly once and the tree stays whole."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for batch in range(5):
+                with home.engine.begin() as conn:
+                    Tree(conn).append(leaves(37, n * 1000 + batch * 37))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with home.engine.connect() as conn:
+        tree = Tree(conn)
+        size, root = tree.head()
+        assert size == 4 * 5 * 37
+        stored = [tree.leaf(i) for i in range(size)]
+    assert sorted(stored) == sorted(sum((leaves(37, n * 1000 + b * 37)
+                                         for n in range(4) for b in range(5)), []))
+    assert root_of(stored) == root

@@ -6,11 +6,13 @@ mechanics (tree.py, checkpoints.py, proofs.py, audit.py) and know nothing of dat
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from svidok.custody import checkpoints as cps
 from svidok.custody.audit import LogReport, verify_log
@@ -20,7 +22,7 @@ from svidok.custody.keys import LogKeyError, create_key, load_signer
 from svidok.custody.note import Signer, Verifier
 from svidok.custody.proofs import bundle, capture_of
 from svidok.custody.tree import Tree
-from svidok.db.schema import items
+from svidok.db.schema import checkpoint_stamps, checkpoints, items
 from svidok.home import Home
 
 BACKFILL = Actor("svidok.custody.backfill")
@@ -139,6 +141,22 @@ def prove(home: Home, sha256: str) -> Proof:
         text = bundle(conn, found, cp)
         stamps = cps.stamps_of(conn, cp.id)
     return Proof(sha256, found.seq, cp, text, stamps)
+
+
+def summary(home: Home) -> dict[str, Any]:
+    """The log at a glance, for ``svidok status``."""
+    with home.engine.connect() as conn:
+        size, root = Tree(conn).head()
+        latest = cps.latest(conn)
+        unstamped = conn.execute(select(func.count()).select_from(checkpoints).where(
+            checkpoints.c.id.not_in(select(checkpoint_stamps.c.checkpoint_id)))).scalar_one()
+    return {"events": size, "root": base64.b64encode(root).decode(),
+            "checkpoints": 0 if latest is None else latest.id,
+            "latest_checkpoint": None if latest is None else {
+                "id": latest.id, "size": latest.size, "stamped": latest.stamped,
+                "created_at": latest.created_at.isoformat()},
+            "unsigned_events": size - (latest.size if latest else 0),
+            "unstamped_checkpoints": unstamped}
 
 
 def check(home: Home, progress: Callable[[int, int], None] | None = None) -> LogReport:

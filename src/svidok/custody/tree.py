@@ -116,9 +116,16 @@ class Tree:
         self._tiles: dict[tuple[int, int], bytes] = {}
 
     def head(self, *, for_update: bool = False) -> tuple[int, bytes]:
+        """The size and root; ``for_update`` locks the head until the transaction ends, so
+        that appenders and checkpoints take their turns."""
         query = select(custody_head.c.size, custody_head.c.root).where(custody_head.c.id == 1)
-        if for_update:
-            query = query.with_for_update()  # PostgreSQL; SQLite has one writer anyway
+        if for_update and self.conn.dialect.name == "sqlite":
+            # Take SQLite's write lock before reading: a transaction that read first would
+            # fail, not wait, once another writer committed.
+            self.conn.execute(update(custody_head).where(custody_head.c.id == 1)
+                              .values(size=custody_head.c.size))
+        elif for_update:
+            query = query.with_for_update()
         row = self.conn.execute(query).one_or_none()
         if row is None:
             raise TreeError("the custody log's head is missing; run 'svidok init'")
