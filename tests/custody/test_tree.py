@@ -137,6 +137,6 @@ def test_concurrent_appenders_take_turns(home: Home) -> None:
         size, root = tree.head()
         assert size == 4 * 5 * 37
         stored = [tree.leaf(i) for i in range(size)]
-    assert sorted(stored) == sorted(sum((leaves(37, n * 1000 + b * 37)
-                                         for n in range(4) for b in range(5)), []))
+    written = [leaf for n in range(4) for b in range(5) for leaf in leaves(37, n * 1000 + b * 37)]
+    assert sorted(stored) == sorted(written)
     assert root_of(stored) == root
