@@ -90,26 +90,19 @@ def test_ingest_checkpoints_and_prove_writes_a_bundle_that_verifies(
     assert printed.returncode == 0 and printed.stdout == text
 
 
-def test_prove_signs_a_new_checkpoint_when_the_event_is_not_covered(
-        env: dict[str, str], evidence: Path) -> None:
+def test_prove_signs_a_checkpoint_when_the_capture_is_not_covered_yet(
+        env: dict[str, str], evidence: Path, tmp_path: Path) -> None:
     run_svidok(["init"], env)
-    run_svidok(["ingest", str(evidence)], env)
-    from datetime import UTC, datetime
-
-    from svidok.custody.events import Actor, CustodyEvent, append
-    from svidok.home import open_home
-
-    home = open_home(Path(env["SVIDOK_HOME"]))
-    try:
-        sha = "ab" * 32
-        with home.engine.begin() as conn:
-            append(conn, [CustodyEvent("capture", Actor("tests"), datetime.now(UTC), sha)])
-    finally:
-        home.dispose()
-    done = run_svidok(["log", "prove", sha], env)
-    assert done.returncode == 1 and "no item" in done.stderr  # only items can be proven
-    status = _json(env, "verify")
-    assert status["log"]["unsigned"] == 1
+    key_file = Path(env["SVIDOK_HOME"]) / "keys" / "log.key"
+    key_file.chmod(0o640)  # the ingest stores, but cannot sign
+    assert run_svidok(["ingest", str(evidence)], env).returncode == 1
+    assert _json(env, "status")["custody"]["unsigned_events"] == 4
+    key_file.chmod(0o600)
+    proved = _json(env, "log", "prove", "1")
+    assert proved["checkpoint"]["id"] == 1 and proved["checkpoint"]["size"] == 4
+    assert proved["bundle"].startswith("c2sp.org/tlog-proof@v1\n")
+    nothing = run_svidok(["log", "prove", "ab" * 32], env)
+    assert nothing.returncode == 1 and "no item" in nothing.stderr
 
 
 def test_log_commands_need_a_data_folder(env: dict[str, str]) -> None:

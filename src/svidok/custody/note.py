@@ -18,7 +18,12 @@ from typing import Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 ED25519: Final = 0x01
 EM_DASH: Final = "\u2014"
@@ -97,7 +102,6 @@ class Signer:
     @classmethod
     def generate(cls, name: str) -> Signer:
         key = Ed25519PrivateKey.generate()
-        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
         return cls(name, key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
 
     @classmethod
