@@ -37,8 +37,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# Ingest, then custody log; BENCH_ARGS goes to both (--quick, --skip-postgres, --check).
+# The second runs even if the first fails; make bench fails if either did.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	status=0; \
+	$(BIN)/python bench/run.py $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/custody_log.py $(BENCH_ARGS) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

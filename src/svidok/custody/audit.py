@@ -184,13 +184,15 @@ class _Rebuild:
             self.report.events += len(part)
         # Canonical JSON escapes every quote inside a string, so these byte patterns can
         # only be the record's own keys. Comprehensions: this runs for every event.
-        at = [row[2].find(b'"sha256":"') + 10 for row in part]
+        # The top-level "sha256" is the last one: only "time" sorts after it, and a key of
+        # that name inside "details" sorts before; "action" is always the first key.
+        at = [row[2].rfind(b'"sha256":"') + 10 for row in part]
         for seq in [row[0] for row, i in zip(part, at, strict=True)
                     if i < 10 or row[1] != int(row[2][i:i + 16], 16) - KEY_OFFSET]:
             self.named.add("misfiled events", f"custody event {seq} is filed under another "
                                               "original than its record names")
         self.captured.update([row[2][i:i + 64] for row, i in zip(part, at, strict=True)
-                              if b'"action":"capture"' in row[2]])
+                              if row[2].startswith(b'{"action":"capture"')])
 
     def _gap(self, upto: int) -> None:
         while self.expected < upto:
