@@ -208,4 +208,7 @@ class CheckpointBody:
         root = _b64decode(lines[2], "the checkpoint's root hash")
         if len(root) != 32:
             raise NoteError("a checkpoint's root hash is not 32 bytes")
-        return cls(lines[0], int(size_text), root)
+        size = int(size_text) if len(size_text) <= 20 else 1 << 64
+        if size >= 1 << 64:
+            raise NoteError("a checkpoint's tree size does not fit in 64 bits")
+        return cls(lines[0], size, root)
