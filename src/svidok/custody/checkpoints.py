@@ -69,13 +69,6 @@ def all_checkpoints(conn: Connection) -> list[Checkpoint]:
     return [_row(r) for r in conn.execute(_query().order_by(checkpoints.c.id))]
 
 
-def covering(conn: Connection, seq: int) -> Checkpoint | None:
-    """The earliest checkpoint whose tree holds leaf ``seq``."""
-    row = conn.execute(_query().where(checkpoints.c.size > seq)
-                       .order_by(checkpoints.c.id).limit(1)).first()
-    return None if row is None else _row(row)
-
-
 def checkpoint(engine: Engine, signer: Signer) -> tuple[Checkpoint, bool]:
     """Sign the current tree head unless the latest checkpoint already has it; True if new."""
     with engine.begin() as conn:
@@ -116,10 +109,12 @@ class StampReport:
 def stamp(engine: Engine, urls: Sequence[str], timeout: float,
           limit: int = STAMP_BATCH) -> StampReport:
     """Send unstamped checkpoints to the TSAs; failures are recorded, never raised."""
-    with engine.connect() as conn:
-        pending = [_row(r) for r in conn.execute(
-            _query().order_by(checkpoints.c.id.desc()))
-            if r.stamps == 0][:limit] if urls else []
+    pending: list[Checkpoint] = []
+    if urls:
+        with engine.connect() as conn:
+            pending = [_row(r) for r in conn.execute(
+                _query().where(checkpoints.c.id.not_in(select(checkpoint_stamps.c.checkpoint_id)))
+                .order_by(checkpoints.c.id.desc()).limit(limit))]
     report = StampReport([], [], 0)
     for cp in pending:
         stamps, errors = timestamps.stamp(cp.note.encode(), urls, timeout=timeout)
@@ -136,12 +131,13 @@ def stamp(engine: Engine, urls: Sequence[str], timeout: float,
         if not stamps:
             break  # the TSAs are unreachable now; do not wait out every timeout again
     with engine.connect() as conn:
-        report.unstamped = conn.execute(
-            select(func.count()).select_from(checkpoints)
-            .where(~select(checkpoint_stamps.c.id)
-                   .where(checkpoint_stamps.c.checkpoint_id == checkpoints.c.id).exists())
-        ).scalar_one()
+        report.unstamped = unstamped(conn)
     return report
+
+
+def unstamped(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(checkpoints).where(
+        checkpoints.c.id.not_in(select(checkpoint_stamps.c.checkpoint_id)))).scalar_one())
 
 
 def stamps_of(conn: Connection, checkpoint_id: int) -> list[tuple[str, bytes, datetime]]:

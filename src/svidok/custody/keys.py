@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from svidok.custody.note import NoteError, Signer, Verifier, valid_key_name
+from svidok.custody.note import NoteError, Signer, valid_key_name
 
 KEY_FILE = Path("keys") / "log.key"
 
@@ -76,6 +76,3 @@ def load_signer(home: Path, name: str) -> Signer:
                         f"but this instance is {name!r}")
     return signer
 
-
-def load_verifier(home: Path, name: str) -> Verifier:
-    return load_signer(home, name).verifier

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from svidok.custody import checkpoints as cps
 from svidok.custody.audit import LogReport, verify_log
@@ -22,7 +22,7 @@ from svidok.custody.keys import LogKeyError, create_key, load_signer
 from svidok.custody.note import Signer, Verifier
 from svidok.custody.proofs import bundle, capture_of
 from svidok.custody.tree import Tree
-from svidok.db.schema import checkpoint_stamps, checkpoints, items
+from svidok.db.schema import items
 from svidok.home import Home
 
 BACKFILL = Actor("svidok.custody.backfill")
@@ -148,8 +148,7 @@ def summary(home: Home) -> dict[str, Any]:
     with home.engine.connect() as conn:
         size, root = Tree(conn).head()
         latest = cps.latest(conn)
-        unstamped = conn.execute(select(func.count()).select_from(checkpoints).where(
-            checkpoints.c.id.not_in(select(checkpoint_stamps.c.checkpoint_id)))).scalar_one()
+        unstamped = cps.unstamped(conn)
     return {"events": size, "root": base64.b64encode(root).decode(),
             "checkpoints": 0 if latest is None else latest.id,
             "latest_checkpoint": None if latest is None else {

@@ -49,11 +49,6 @@ class Event:
         return str(self.body.get("sha256", ""))
 
 
-def event(conn: Connection, seq: int) -> Event | None:
-    row = conn.execute(select(custody_events).where(custody_events.c.seq == seq)).first()
-    return None if row is None else Event(row.seq, bytes(row.record))
-
-
 def events_of(conn: Connection, sha256: str) -> list[Event]:
     """An original's events, oldest first; the index narrows, the records decide."""
     rows = conn.execute(select(custody_events).where(custody_events.c.sha_key == sha_key(sha256))
