@@ -193,7 +193,8 @@ def verify(
             "problems": [asdict(f) for f in report.findings],
             "log": {"ok": logged.ok, "events": logged.events, "size": logged.size,
                     "checkpoints": logged.checkpoints, "stamped": logged.stamped,
-                    "unsigned": logged.unsigned, "seconds": round(logged.seconds, 3),
+                    "unsigned": logged.unsigned, "items": logged.items,
+                    "seconds": round(logged.seconds, 3),
                     "problems": logged.problems}}
     if as_json:
         emit_json(data)
@@ -202,7 +203,8 @@ def verify(
             out.print(safe(f"CUSTODY LOG {problem}"), style="red")
         verdict = "intact" if logged.ok else f"{len(logged.problems)} problem(s)"
         out.print(f"Custody log: {logged.events} events, {logged.checkpoints} checkpoints "
-                  f"({logged.stamped} timestamped): {verdict}.")
+                  f"({logged.stamped} timestamped), capture contexts of {logged.items} "
+                  f"items: {verdict}.")
         if logged.unsigned:
             out.print(f"{logged.unsigned} event(s) after the latest checkpoint are not signed "
                       "yet: run svidok log checkpoint", style="yellow")

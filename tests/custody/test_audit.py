@@ -16,9 +16,16 @@ from svidok.custody import log
 from svidok.custody.checkpoints import checkpoint
 from svidok.custody.events import Actor, CustodyEvent, append
 from svidok.custody.tree import Tree
-from svidok.db.schema import checkpoints, custody_events, custody_head, custody_tiles, items
+from svidok.db.schema import (
+    checkpoints,
+    custody_events,
+    custody_head,
+    custody_tiles,
+    items,
+    sightings,
+)
 from svidok.home import Home
-from svidok.locker.ingest import ingest
+from svidok.locker.ingest import BatchReport, IngestOptions, SilentReporter, ingest
 
 READER = Actor("tests.reader", "1", user="analyst-7")
 
@@ -163,7 +170,7 @@ def test_items_stored_before_the_log_are_backfilled_by_init(
             conn.execute(delete(table))
         conn.execute(update(custody_head).values(size=0, root=hashlib.sha256(b"").digest()))
     report = log.check(home)
-    assert any("have no capture event" in p for p in report.problems)
+    assert any("has no capture event" in p for p in report.problems)
     assert run_svidok(["init"], env).returncode == 0
     report = log.check(home)
     assert report.ok, report.problems
@@ -171,5 +178,50 @@ def test_items_stored_before_the_log_are_backfilled_by_init(
         stored = conn.execute(select(items.c.sha256).where(items.c.state == "stored")).all()
         purposes = [json.loads(r)["purpose"] for r in conn.scalars(
             select(custody_events.c.record))]
-    assert len(purposes) == len(stored) == 3
+    assert len(stored) == 3 and len(purposes) == 4  # three captures and the sighting
     assert all("before the custody log existed" in p for p in purposes)
+
+
+@pytest.mark.parametrize("change", [
+    {"collector": "someone else"}, {"rel_path_bytes": b"letters/forged.txt"},
+    {"captured_at": datetime(2020, 1, 1, tzinfo=UTC)}, {"mtime_ns": 1}, {"host": "elsewhere"}])
+def test_an_edited_capture_context_is_named(home: Home, evidence: Path,
+                                            change: dict[str, object]) -> None:
+    ingest(home, [evidence], IngestOptions(collector="field team", note="USB stick"))
+    assert log.check(home).ok
+    with home.engine.begin() as conn:
+        item_id = conn.execute(select(items.c.id).where(
+            items.c.rel_path == "letters/letter-1.txt")).scalar_one()
+        conn.execute(update(items).where(items.c.id == item_id).values(**change))
+    report = log.check(home)
+    assert report.problems == [f"item {item_id}: its capture context (path, file times, "
+                               "collector, note, host or capture time) differs from what its "
+                               "capture event recorded"]
+
+
+def test_an_edited_sighting_is_named(home: Home, evidence: Path) -> None:
+    ingest(home, [evidence])
+    with home.engine.begin() as conn:
+        sighting = conn.execute(select(sightings.c.id, sightings.c.item_id)).one()
+        conn.execute(update(sightings).values(collector="someone else"))
+    assert log.check(home).problems == [
+        f"sighting {sighting.id} of item {sighting.item_id} differs from what its sighting "
+        "event recorded"]
+
+
+def test_a_resumed_batch_records_the_context_it_logged(home: Home, evidence: Path) -> None:
+    """The run that stores the bytes is the capture, even when an earlier run listed them."""
+    from svidok.locker.ingest import Ingest, resolve_paths
+
+    run = Ingest(home, resolve_paths([evidence]), IngestOptions(collector="first"),
+                 SilentReporter())
+    with home.lock("ingest"):
+        run.batch_id, _ = run._open_batch()
+        run._list(BatchReport(run.batch_id, False))  # listed as pending, then "killed"
+        run._close_batch("interrupted", 0)
+    ingest(home, [evidence], IngestOptions(collector="second"))
+    with home.engine.connect() as conn:
+        collectors = set(conn.scalars(select(items.c.collector)
+                                      .where(items.c.state == "stored")))
+    assert collectors == {"second"}
+    assert log.check(home).ok

@@ -24,7 +24,7 @@ from svidok.custody.merkle import HASH_SIZE
 from svidok.custody.note import CheckpointBody, NoteError, Verifier, open_note
 from svidok.custody.tree import TILE_WIDTH, TileBuilder, Tree, TreeError, split_hashes
 from svidok.db.bulk import stream_rows
-from svidok.db.schema import custody_events, custody_tiles, items
+from svidok.db.schema import custody_events, custody_tiles
 
 MAX_NAMED = 20  # events named one by one; past that, counted
 PART = 4096  # rows read and hashed at a time
@@ -38,6 +38,7 @@ class LogReport:
     checkpoints: int = 0
     stamped: int = 0
     unsigned: int = 0  # events after the latest checkpoint
+    items: int = 0  # stored items whose capture context was checked (contexts.py)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -145,7 +146,6 @@ def verify_log(conn: Connection, verifier: Verifier, *, roots: Sequence[bytes] =
             progress(rebuild.expected, head_size)
     rebuild.finish(head_size, head_root)
     named.close()
-    _check_captures(conn, report, rebuild.captured)
     if progress is not None:
         progress(rebuild.expected, head_size)
     report.seconds = time.perf_counter() - started
@@ -168,7 +168,6 @@ class _Rebuild:
         # Events below ``vouched`` gave a root a checkpoint signed; ``bad_from`` is the size
         # of the first checkpoint whose root they do not give.
         self.vouched, self.bad_from = 0, 1 << 62
-        self.captured: set[bytes] = set()  # SHA-256 (hex) of every original captured
 
     def feed(self, part: Sequence[Any]) -> None:
         """Take the next rows (in seq order): hash, check filing, fill gaps, push."""
@@ -185,14 +184,12 @@ class _Rebuild:
         # Canonical JSON escapes every quote inside a string, so these byte patterns can
         # only be the record's own keys. Comprehensions: this runs for every event.
         # The top-level "sha256" is the last one: only "time" sorts after it, and a key of
-        # that name inside "details" sorts before; "action" is always the first key.
+        # that name inside "details" sorts before.
         at = [row[2].rfind(b'"sha256":"') + 10 for row in part]
         for seq in [row[0] for row, i in zip(part, at, strict=True)
                     if i < 10 or row[1] != int(row[2][i:i + 16], 16) - KEY_OFFSET]:
             self.named.add("misfiled events", f"custody event {seq} is filed under another "
                                               "original than its record names")
-        self.captured.update([row[2][i:i + 64] for row, i in zip(part, at, strict=True)
-                              if row[2].startswith(b'{"action":"capture"')])
 
     def _gap(self, upto: int) -> None:
         while self.expected < upto:
@@ -287,14 +284,3 @@ def _name_altered(differing: dict[int, tuple[bytes, bytes]], named: _Named,
             named.add("altered events", f"custody event {seq} was altered: its record no "
                                         "longer gives the leaf hash in the log")
 
-
-def _check_captures(conn: Connection, report: LogReport, captured: set[bytes]) -> None:
-    """Every stored item must have its capture in the log."""
-    lacking: list[int] = []
-    query = select(items.c.id, items.c.sha256).where(items.c.state == "stored")
-    for part in stream_rows(conn, query.order_by(items.c.id), PART):
-        lacking += [item_id for item_id, sha in part if sha.encode() not in captured]
-    if lacking:
-        more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
-        report.problems.append(f"item(s) {', '.join(map(str, lacking[:5]))}{more} have no "
-                               "capture event in the custody log")

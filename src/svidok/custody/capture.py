@@ -33,17 +33,25 @@ def context_document(row: Mapping[str, Any], moment: datetime) -> dict[str, Any]
     return doc
 
 
+def context_digest(row: Mapping[str, Any], moment: datetime) -> str:
+    return digest(context_document(row, moment))
+
+
 def capture_event(sha256: str, row: Mapping[str, Any], moment: datetime, item_id: int,
-                  actor: Actor = INGEST, purpose: str | None = None) -> CustodyEvent:
+                  actor: Actor = INGEST, purpose: str | None = None,
+                  captured_at: datetime | None = None) -> CustodyEvent:
+    """The capture of ``row`` (an item); ``captured_at`` when the event is logged later
+    than the capture itself (backfill), so the context still carries the capture time."""
     return CustodyEvent("capture", actor, moment, sha256, purpose=purpose,
-                        context=digest(context_document(row, moment)),
+                        context=context_digest(row, captured_at or moment),
                         details={"item": item_id, "size": row.get("size"),
                                  "batch": row.get("batch_id")})
 
 
-def sighting_event(sha256: str, row: Mapping[str, Any], moment: datetime,
-                   item_id: int) -> CustodyEvent:
-    return CustodyEvent("sighting", INGEST, moment, sha256,
-                        context=digest(context_document(row, moment)),
+def sighting_event(sha256: str, row: Mapping[str, Any], moment: datetime, item_id: int,
+                   actor: Actor = INGEST, purpose: str | None = None,
+                   seen_at: datetime | None = None) -> CustodyEvent:
+    return CustodyEvent("sighting", actor, moment, sha256, purpose=purpose,
+                        context=context_digest(row, seen_at or moment),
                         details={"item": item_id, "size": row.get("size"),
                                  "batch": row.get("batch_id")})

@@ -16,17 +16,19 @@ from sqlalchemy import select
 
 from svidok.custody import checkpoints as cps
 from svidok.custody.audit import LogReport, verify_log
-from svidok.custody.capture import capture_event
-from svidok.custody.events import Actor, append
+from svidok.custody.capture import capture_event, sighting_event
+from svidok.custody.contexts import check_contexts
+from svidok.custody.events import Actor, CustodyEvent, append
 from svidok.custody.keys import LogKeyError, create_key, load_signer
 from svidok.custody.note import Signer, Verifier
 from svidok.custody.proofs import bundle, capture_of
 from svidok.custody.tree import Tree
-from svidok.db.schema import items
+from svidok.db.schema import items, sightings
 from svidok.home import Home
 
 BACKFILL = Actor("svidok.custody.backfill")
 BACKFILL_CHUNK = 1000
+BACKFILL_PURPOSE = "recorded before the custody log existed; logged when it was added"
 
 
 class LogError(Exception):
@@ -58,30 +60,44 @@ def set_up(home: Home) -> tuple[Signer, bool, int]:
 
 
 def backfill(home: Home) -> int:
-    """Capture events for the items of a data folder made before the custody log.
+    """Capture and sighting events for a data folder made before the custody log.
 
-    Runs only while the log is empty: from then on every item is logged in the transaction
-    that stores it. The event says so in its purpose; its context commits to the locker's
-    record as it is now, and its time is when it was logged, not the original capture.
+    Runs only while the log is empty: from then on every item and sighting is logged in
+    the transaction that records it. Each event says so in its purpose; its context
+    commits to the locker's record as it is now, with the capture (or sighting) time from
+    that record, while the event's own time is when it was logged.
     """
     with home.engine.connect() as conn:
         if Tree(conn).head()[0]:
             return 0
-    added, last = 0, 0
-    while True:
-        with home.engine.begin() as conn:
-            rows = conn.execute(select(items).where(items.c.state == "stored",
-                                                    items.c.id > last)
-                                .order_by(items.c.id).limit(BACKFILL_CHUNK)).mappings().all()
-            if not rows:
-                return added
-            now = datetime.now(UTC)
-            append(conn, [capture_event(
-                r["sha256"], dict(r), now, r["id"], actor=BACKFILL,
-                purpose="stored before the custody log existed; logged when it was added")
-                for r in rows])
-            added += len(rows)
-            last = rows[-1]["id"]
+    added = 0
+    for table in (items, sightings):
+        last = 0
+        while True:
+            with home.engine.begin() as conn:
+                query = select(table).where(table.c.id > last)
+                if table is items:
+                    query = query.where(items.c.state == "stored")
+                else:
+                    query = query.add_columns(items.c.sha256.label("item_sha256")).join(
+                        items, items.c.id == sightings.c.item_id)
+                rows = conn.execute(query.order_by(table.c.id).limit(BACKFILL_CHUNK)
+                                    ).mappings().all()
+                if not rows:
+                    break
+                now = datetime.now(UTC)
+                append(conn, [_backfilled(dict(r), now, table is items) for r in rows])
+                added += len(rows)
+                last = rows[-1]["id"]
+    return added
+
+
+def _backfilled(row: dict[str, Any], now: datetime, is_item: bool) -> CustodyEvent:
+    if is_item:
+        return capture_event(row["sha256"], row, now, row["id"], actor=BACKFILL,
+                             purpose=BACKFILL_PURPOSE, captured_at=row["captured_at"])
+    return sighting_event(row["item_sha256"], row, now, row["item_id"], actor=BACKFILL,
+                          purpose=BACKFILL_PURPOSE, seen_at=row["seen_at"])
 
 
 @dataclass
@@ -162,4 +178,7 @@ def check(home: Home, progress: Callable[[int, int], None] | None = None) -> Log
     key = verifier(home)
     roots = tsa_roots(home)
     with home.engine.connect() as conn:
-        return verify_log(conn, key, roots=roots, progress=progress)
+        report = verify_log(conn, key, roots=roots, progress=progress)
+        report.items, problems = check_contexts(conn)
+    report.problems += problems
+    return report

@@ -117,9 +117,13 @@ class Recorder:
                                         res.blob.size, res.media_type, res.warning))
                 continue
             owners[sha] = item_id
+            # The run that stores the bytes is the capture: its collector, note and host
+            # are recorded, as its capture event commits to them.
             updates.append({"b_id": item_id, "state": "stored", "error": None, "sha256": sha,
                             "media_type": res.media_type, "warning": res.warning,
-                            "captured_at": now, "updated_at": now, **fs_times})
+                            "captured_at": now, "updated_at": now,
+                            "collector": self.options.collector, "note": self.options.note,
+                            "host": self.host, "svidok_version": __version__, **fs_times})
             log.append(capture_event(sha, context, now, item_id))
             outcomes.append(Outcome("stored", cand.root_text, cand.rel_path, item_id, sha,
                                     res.blob.size, res.media_type, res.warning))
