@@ -56,6 +56,7 @@ from rich.text import Text
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from pg import postgres_schema
 from svidok.custody import verify_consistency, verify_inclusion
 from svidok.custody.audit import verify_log
 from svidok.custody.checkpoints import checkpoint
@@ -236,26 +237,6 @@ def database_env(url: str | None) -> Iterator[None]:
         os.environ.pop("SVIDOK_DATABASE_URL", None)
         if before is not None:
             os.environ["SVIDOK_DATABASE_URL"] = before
-
-
-@contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    """A fresh schema for one data folder, dropped afterwards whatever happens."""
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    schema = f"svidok_bench_{secrets.token_hex(6)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except BaseException:
-        admin.dispose()
-        raise
-    joiner = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{joiner}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # -- the benchmark ---------------------------------------------------------------------

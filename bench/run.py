@@ -28,8 +28,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,11 +36,11 @@ from typing import Any, Literal
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 import corpus as corpora
 from corpus import GB, MB, Corpus, CorpusSpec
+from pg import postgres_schema
 from svidok.config import Settings
 
 REPO = corpora.BENCH_DIR.parent
@@ -203,26 +201,6 @@ def svidok_env(opts: Options, database_url: str | None) -> dict[str, str]:
     if database_url:
         env["SVIDOK_DATABASE_URL"] = database_url
     return env
-
-
-@contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    """A fresh schema for one run, dropped afterwards whatever happens."""
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    schema = f"svidok_bench_{secrets.token_hex(6)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except BaseException:
-        admin.dispose()
-        raise
-    joiner = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{joiner}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 class Bench:
