@@ -33,6 +33,7 @@ import base64
 import binascii
 import gzip
 import hashlib
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -137,6 +138,10 @@ class Resolver:
         if digest and not refers_to and digest in self.by_digest:
             return self.by_digest[digest]
         return None
+
+
+# warcio logs a target URI that holds spaces at warning level; a URL can be evidence.
+logging.getLogger("warcio.recordloader").setLevel(logging.ERROR)
 
 
 class _Iterator(ArchiveIterator):  # type: ignore[misc]
