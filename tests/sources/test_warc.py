@@ -262,7 +262,8 @@ def test_a_warc_gzipped_as_one_stream(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(plain)[:-100])
     found = list(read_warc(path))
     assert len(captures(found)) == 2
-    assert problems(found)[0].where.startswith("record 6 (byte ")
+    # Record ids are random, so the cut lands in the last request or the last response.
+    assert problems(found)[0].where.startswith(("record 5 (byte ", "record 6 (byte "))
     assert "truncated" in problems(found)[0].message
 
 
