@@ -143,7 +143,7 @@ class _Reader:
                 elif event == "start_map" and prefix in _CHAT_PREFIXES[1:]:
                     yield from _flush_album(album, None)
                     self.chats[prefix] = {}
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, UnicodeDecodeError) as exc:  # yajl reports bad UTF-8 so
             yield from _flush_album(album, None)
             yield Problem(None, "result.json", f"the JSON is malformed or ends early after "
                           f"{self.seen_messages} messages ({_short(exc)}); what came before "
