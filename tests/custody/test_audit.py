@@ -225,3 +225,19 @@ def test_a_resumed_batch_records_the_context_it_logged(home: Home, evidence: Pat
                                       .where(items.c.state == "stored")))
     assert collectors == {"second"}
     assert log.check(home).ok
+
+
+def test_a_log_rewritten_wholesale_is_counted_past_the_tracking_cap(
+        home: Home, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from svidok.custody import audit
+
+    logged(home, evidence)
+    monkeypatch.setattr(audit, "MAX_TRACKED", 5)
+    with home.engine.begin() as conn:
+        for seq in range(100, 120):
+            changed = record(conn, seq).replace(b"review", b"REVIEW")
+            conn.execute(update(custody_events).where(custody_events.c.seq == seq)
+                         .values(record=changed))
+    problems = log.check(home).problems
+    assert sum("was altered" in p for p in problems) == 5
+    assert "... and 15 more events whose leaves differ from the log" in " ".join(problems)

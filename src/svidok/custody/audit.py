@@ -28,6 +28,9 @@ from svidok.db.schema import custody_events, custody_tiles
 
 MAX_NAMED = 20  # events named one by one; past that, counted
 PART = 4096  # rows read and hashed at a time
+# Findings kept in memory for naming (swaps need pairs); a log rewritten wholesale is
+# counted past this, so checking ten million bad events does not exhaust memory.
+MAX_TRACKED = 100_000
 _MISSING = b"\x00" * HASH_SIZE
 
 
@@ -165,6 +168,7 @@ class _Rebuild:
         self.missing: set[int] = set()
         # seq -> (leaf recomputed from the record, leaf stored in the tree), where they differ
         self.differing: dict[int, tuple[bytes, bytes]] = {}
+        self.untracked = 0  # differing leaves past MAX_TRACKED, only counted
         # Events below ``vouched`` gave a root a checkpoint signed; ``bad_from`` is the size
         # of the first checkpoint whose root they do not give.
         self.vouched, self.bad_from = 0, 1 << 62
@@ -194,7 +198,8 @@ class _Rebuild:
     def _gap(self, upto: int) -> None:
         while self.expected < upto:
             seq = self.expected
-            self.missing.add(seq)
+            if len(self.missing) < MAX_TRACKED:
+                self.missing.add(seq)
             self.named.add("missing events", f"custody event {seq} is missing from the log")
             self.push([self.stored.leaf(seq) or _MISSING])
 
@@ -238,7 +243,10 @@ class _Rebuild:
             seq = idx * TILE_WIDTH + i
             was = kept[i * HASH_SIZE:(i + 1) * HASH_SIZE]
             if was != leaf and seq not in self.missing:
-                self.differing[seq] = (leaf, was)
+                if len(self.differing) < MAX_TRACKED:
+                    self.differing[seq] = (leaf, was)
+                else:
+                    self.untracked += 1
 
     def _tile(self, level: int, idx: int) -> bytes:
         try:
@@ -252,6 +260,9 @@ class _Rebuild:
             self._compare_tile(level, idx, blob)
         _name_altered(self.differing, self.named,
                       self.vouched if self.vouched < self.bad_from else 0)
+        if self.untracked:
+            self.report.problems.append(f"... and {self.untracked} more events whose leaves "
+                                        "differ from the log, not examined one by one")
         size = self.builder.size
         if size != head_size or self.builder.root() != head_root:
             self.report.problems.append(f"the log's head ({head_size} events) does not "
