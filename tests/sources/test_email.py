@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import svidok.sources.email as mail
-from svidok.sources.email import Mail, MailError, Problem, parse_message, read_eml, read_mbox
+from svidok.sources.email import Mail, MailError, parse_message, read_eml, read_mbox
+from svidok.sources.problems import Problem
 
 DATA = Path(__file__).parents[1] / "data" / "sources" / "email"
 

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from svidok.sources.problems import Problem
 from svidok.sources.wacz import WebPage, read_wacz, read_wacz_pages
 from svidok.sources.warc import (
     WHOLE_GZIP_NOTE,
     ArchiveError,
-    Problem,
     WebCapture,
     read_warc,
 )

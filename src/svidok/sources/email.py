@@ -25,6 +25,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
+from svidok.sources.problems import Problem
+
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 # "From sender@example.org Sun Aug  7 11:40:37 2022", with optional time zone or extras.
 _SEPARATOR = re.compile(
@@ -59,12 +61,6 @@ class Mail:
     html: str | None
     attachments: tuple[Attachment, ...]
     defects: tuple[str, ...]  # what the parser had to repair, by kind
-
-
-@dataclass(frozen=True)
-class Problem:
-    where: str  # "message 3 (byte 10240)"
-    message: str  # what is wrong, never the letter itself
 
 
 def read_eml(path: Path) -> Mail | Problem:

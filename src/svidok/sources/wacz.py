@@ -20,13 +20,13 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from svidok.sources.problems import Problem
 from svidok.sources.warc import (
     BLOCK,
     MAX_PAYLOAD,
     MAX_RECORD,
     REVISIT_CACHE,
     ArchiveError,
-    Problem,
     Resolver,
     WebCapture,
     read_opened,

@@ -47,6 +47,8 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 
+from svidok.sources.problems import Problem
+
 MAX_PAYLOAD = 64 * 1024 * 1024  # payloads up to this size are kept in memory
 MAX_RECORD = 64 * 1024 * 1024 * 1024  # a record declaring more is not read
 REVISIT_CACHE = 256 * 1024 * 1024  # earlier payloads kept to resolve revisits
@@ -61,12 +63,6 @@ WHOLE_GZIP_NOTE = ("the file is gzipped as one stream, not one gzip member per r
 
 class ArchiveError(Exception):
     """The file cannot be read as a web archive at all; the message says why."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    where: str  # "record 3 (byte 10240)", "archive/data.warc.gz record 3 (byte 10240)"
-    message: str  # what is wrong, never the archive's content
 
 
 @dataclass(frozen=True)

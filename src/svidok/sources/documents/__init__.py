@@ -45,11 +45,11 @@ from svidok.sources.documents.model import (
     DocumentError,
     DocumentLimits,
     Kind,
-    Problem,
 )
 from svidok.sources.documents.office import read_docx
 from svidok.sources.documents.pdf import read_pdf
 from svidok.sources.documents.text import BOMS, read_text
+from svidok.sources.problems import Problem
 
 __all__ = [
     "Document",

@@ -13,12 +13,12 @@ from svidok.sources.documents.model import (
     DocumentError,
     DocumentLimits,
     MiB,
-    Problem,
     cap_text,
     clean,
     reason,
 )
 from svidok.sources.documents.text import BOMS, Decoded, decode
+from svidok.sources.problems import Problem
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, get_args
 
+from svidok.sources.problems import Problem
+
 Kind = Literal["html", "pdf", "docx", "text"]
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -17,12 +19,6 @@ HEAD_BYTES = 8192  # bytes read to decide the kind
 
 class DocumentError(Exception):
     """Nothing of the file can be read as a document; the message says why."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    where: str  # "PDF page 3"
-    message: str  # what is wrong, never the document's content
 
 
 @dataclass(frozen=True)

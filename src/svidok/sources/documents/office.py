@@ -10,11 +10,11 @@ from svidok.sources.documents.model import (
     Document,
     DocumentError,
     DocumentLimits,
-    Problem,
     TextSink,
     clean,
     reason,
 )
+from svidok.sources.problems import Problem
 
 
 def _check_docx_zip(fh: IO[bytes], name: str, limits: DocumentLimits) -> None:

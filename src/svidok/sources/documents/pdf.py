@@ -9,11 +9,11 @@ from svidok.sources.documents.model import (
     Document,
     DocumentError,
     DocumentLimits,
-    Problem,
     TextSink,
     clean,
     reason,
 )
+from svidok.sources.problems import Problem
 
 
 def read_pdf(fh: IO[bytes], name: str, limits: DocumentLimits) -> Document:
