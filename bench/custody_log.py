@@ -47,13 +47,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Connection, create_engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from pg import postgres_schema
@@ -239,6 +239,31 @@ def database_env(url: str | None) -> Iterator[None]:
             os.environ["SVIDOK_DATABASE_URL"] = before
 
 
+C = TypeVar("C")
+
+def timed_proofs(home: Home, cases: Sequence[C], make: Callable[[Connection, C], list[bytes]],
+                 check: Callable[[C, list[bytes]], None]
+                 ) -> list[tuple[list[float], list[float]]]:
+    """REPEAT rounds over ``cases``: the seconds to make each proof (a fresh Tree each time,
+    so no tile cached by one proof helps the next) and to verify it."""
+    rounds: list[tuple[list[float], list[float]]] = []
+    for _ in range(REPEAT):
+        made: list[float] = []
+        checked: list[float] = []
+        quiet()
+        with home.engine.connect() as conn:
+            for case in cases:
+                t0 = time.perf_counter()
+                proof = make(conn, case)
+                t1 = time.perf_counter()
+                check(case, proof)
+                t2 = time.perf_counter()
+                made.append(t1 - t0)
+                checked.append(t2 - t1)
+        rounds.append((made, checked))
+    return rounds
+
+
 # -- the benchmark ---------------------------------------------------------------------
 
 
@@ -395,21 +420,10 @@ class Bench:
         rng = random.Random(self.opts.seed + size)
         indices = [rng.randrange(size) for _ in range(PROOFS)]
         leaves = [tree_leaves(i, 1)[0] for i in indices]
-        rounds: list[tuple[list[float], list[float]]] = []
-        for _ in range(REPEAT):
-            make: list[float] = []
-            check: list[float] = []
-            quiet()
-            with home.engine.connect() as conn:
-                for index, leaf in zip(indices, leaves, strict=True):
-                    t0 = time.perf_counter()
-                    proof = Tree(conn).inclusion(index, size)
-                    t1 = time.perf_counter()
-                    verify_inclusion(leaf, index, size, proof, root)
-                    t2 = time.perf_counter()
-                    make.append(t1 - t0)
-                    check.append(t2 - t1)
-            rounds.append((make, check))
+        rounds = timed_proofs(
+            home, list(zip(indices, leaves, strict=True)),
+            lambda conn, c: Tree(conn).inclusion(c[0], size),
+            lambda c, proof: verify_inclusion(c[1], c[0], size, proof, root))
         for which, label in ((0, "inclusion: make (fresh Tree)"),
                              (1, "inclusion: verify")):
             best = min((r[which] for r in rounds), key=statistics.median)
@@ -427,21 +441,10 @@ class Bench:
         with home.engine.connect() as conn:
             # What a verifier already holds: the root of an earlier checkpoint.
             old_roots = [Tree(conn).root(old) for old in olds]
-        rounds: list[tuple[list[float], list[float]]] = []
-        for _ in range(REPEAT):
-            make: list[float] = []
-            check: list[float] = []
-            quiet()
-            with home.engine.connect() as conn:
-                for old, old_root in zip(olds, old_roots, strict=True):
-                    t0 = time.perf_counter()
-                    proof = Tree(conn).consistency(old, size)
-                    t1 = time.perf_counter()
-                    verify_consistency(old, size, proof, old_root, root)
-                    t2 = time.perf_counter()
-                    make.append(t1 - t0)
-                    check.append(t2 - t1)
-            rounds.append((make, check))
+        rounds = timed_proofs(
+            home, list(zip(olds, old_roots, strict=True)),
+            lambda conn, c: Tree(conn).consistency(c[0], size),
+            lambda c, proof: verify_consistency(c[0], size, proof, c[1], root))
         both = [[m + c for m, c in zip(*r, strict=True)] for r in rounds]
         best_at = min(range(REPEAT), key=lambda i: statistics.median(both[i]))
         best = both[best_at]
