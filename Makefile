@@ -37,13 +37,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# Ingest, then custody log; BENCH_ARGS goes to both (--quick, --skip-postgres, --check).
-# The second runs even if the first fails; make bench fails if either did.
+# Ingest, custody log, then Telegram import; BENCH_ARGS goes to all three (--quick,
+# --skip-postgres, --check). Each runs even if one before failed; make bench fails if any did.
 BENCH_ARGS ?=
 bench: $(STAMP)
 	status=0; \
 	$(BIN)/python bench/run.py $(BENCH_ARGS) || status=1; \
 	$(BIN)/python bench/custody_log.py $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/telegram_import.py $(BENCH_ARGS) || status=1; \
 	exit $$status
 
 clean:
