@@ -15,6 +15,8 @@ import typer
 
 from svidok import __version__
 from svidok.cli_common import CTX, EXIT_FAILED, EXIT_FIXITY, JsonOpt, fail, opened
+from svidok.cli_imports import imports_app, print_imports, reading_options
+from svidok.cli_items import items_app
 from svidok.cli_log import log_app
 from svidok.config import ConfigError
 from svidok.custody import log
@@ -30,11 +32,12 @@ from svidok.locker.ingest import (
     resolve_paths,
 )
 from svidok.output import ProgressReporter, counting, emit_json, err, human_bytes, out, safe, table
+from svidok.sources.importers import FORMATS
 
 app = typer.Typer(help="Svidok: preserve evidence so a court can trust it.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
-items_app = typer.Typer(help="Look at stored items.", no_args_is_help=True)
 app.add_typer(items_app, name="items")
+app.add_typer(imports_app, name="imports")
 app.add_typer(log_app, name="log")
 
 def _version(value: bool) -> None:
@@ -94,10 +97,22 @@ def ingest_cmd(
     note: Annotated[str | None, typer.Option(help="A note kept with every item.")] = None,
     rehash: Annotated[bool, typer.Option(
         "--rehash", help="Hash every file, even those unchanged since the last ingest.")] = False,
+    read_as: Annotated[str | None, typer.Option(
+        "--as", metavar="FORMAT",
+        help=f"Read the files as this format only ({', '.join(FORMATS)}); 'file' reads "
+             "none, keeping every file as it is.")] = None,
+    tz: Annotated[str | None, typer.Option(
+        "--tz", metavar="ZONE", help="The exporting computer's time zone (e.g. Europe/Kyiv), "
+        "for exports that give only local times (Telegram before 2022, WhatsApp).")] = None,
+    date_order: Annotated[str | None, typer.Option(
+        "--date-order", metavar="ORDER", help="day-first or month-first: how a WhatsApp "
+        "chat writes dates, when the file itself cannot tell.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Preserve files and folders (recursively) as originals, resumably."""
-    options = IngestOptions(collector=collector, note=note, rehash=rehash)
+    """Preserve files and folders (recursively) as originals, resumably, and read the
+    messages, e-mails and records inside exports, mailboxes and archives as child items."""
+    reading = reading_options(read_as, tz, date_order, as_json)
+    options = IngestOptions(collector=collector, note=note, rehash=rehash, reading=reading)
     started = time.monotonic()
     with opened(as_json) as home:
         try:
@@ -136,6 +151,7 @@ def _report_json(report: BatchReport, elapsed: float) -> dict[str, Any]:
         "checkpoint": None if report.checkpoint is None else dict(zip(
             ("id", "size", "stamped"), report.checkpoint, strict=True)),
         "checkpoint_error": report.checkpoint_error, "stamp_errors": report.stamp_errors,
+        "imports": [asdict(i) for i in report.imports],
     }
 
 
@@ -149,6 +165,7 @@ def _print_report(report: BatchReport, elapsed: float) -> None:
     if problems:
         out.print(table("Needs attention", ["", "path", "what happened"], [
             [o.state, o.rel_path, o.message] for o in problems]))
+    print_imports(report.imports)
     resumed = " (resumed)" if report.resumed else ""
     out.print(safe(
         f"Batch {report.batch_id}{resumed}: {report.count('stored')} stored, "
@@ -169,6 +186,9 @@ def _print_report(report: BatchReport, elapsed: float) -> None:
         err.print(safe(f"Stopped early: {report.aborted}"), style="red")
     elif report.count("failed"):
         err.print("Some files were not stored; see the reasons above.", style="red")
+    elif not report.ok and report.imports:
+        err.print("Some parts of the files could not be read; see above, and "
+                  "'svidok imports show ID' for every problem.", style="red")
 
 
 @app.command()
@@ -261,59 +281,6 @@ def status(as_json: JsonOpt = False) -> None:
                   f"({check['sample_percent']}%), {verdict}")
     else:
         out.print("Never verified: run svidok verify")
-
-
-@items_app.command("list")
-def items_list(
-    state: Annotated[str | None, typer.Option(
-        help="Only items in this state: pending, stored, failed or skipped.")] = None,
-    batch: Annotated[int | None, typer.Option(help="Only items of this batch.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
-    as_json: JsonOpt = False,
-) -> None:
-    """List items, newest first."""
-    if state is not None and state not in records.ITEM_STATES:
-        fail(f"unknown state {state!r}; use one of {', '.join(records.ITEM_STATES)}",
-             as_json, 2)
-    with opened(as_json) as home:
-        rows, total = records.list_items(home, state=state, batch=batch, limit=limit,
-                                         offset=offset)
-    if as_json:
-        emit_json({"total": total, "offset": offset, "items": rows})
-        return
-    out.print(table(f"Items {offset + 1}–{offset + len(rows)} of {total}",
-                    ["id", "state", "type", "size", "path", "captured (UTC)"],
-                    [[r["id"], r["state"], r["media_type"],
-                      human_bytes(r["size"]) if r["size"] is not None else "",
-                      r["rel_path"], (r["captured_at"] or "")[:16].replace("T", " ")]
-                     for r in rows]))
-
-
-@items_app.command("show")
-def items_show(
-    ref: Annotated[str, typer.Argument(help="Item id, or 8 or more hex digits of its SHA-256.")],
-    as_json: JsonOpt = False,
-) -> None:
-    """Show one item with its capture context and sightings."""
-    with opened(as_json) as home:
-        item = records.find_item(home, ref)
-    if item is None:
-        fail(f"no item {ref!r} (give its number, or 8 or more hex digits of its SHA-256)",
-             as_json)
-    if as_json:
-        emit_json(item)
-        return
-    fields = [[key, item[key]] for key in (
-        "id", "state", "error", "warning", "sha256", "media_type", "size", "original_name",
-        "root", "rel_path", "rel_path_bytes", "mtime_ns", "ctime_ns", "atime_ns", "collector",
-        "note", "captured_at", "host", "svidok_version", "batch_id", "blob_path")
-        if item.get(key) is not None]
-    out.print(table(f"Item {item['id']}", ["field", "value"], fields))
-    if item["sightings"]:
-        out.print(table("Seen again", ["when (UTC)", "batch", "path", "collector"], [
-            [s["seen_at"][:19], s["batch_id"], f"{s['root']}/{s['rel_path']}", s["collector"]]
-            for s in item["sightings"]]))
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from svidok.home import Home, HomeError, open_home
 from svidok.output import emit_json, err, safe
 
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_FIXITY = 3
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]

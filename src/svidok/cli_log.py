@@ -106,14 +106,18 @@ def checkpoints_cmd(
          f"{cp.stamps} stamp(s)" if cp.stamped else "unstamped"] for cp in found]))
 
 
-def _sha_of(home: Home, ref: str, as_json: bool) -> str:
+def _sha_of(home: Home, ref: str, as_json: bool) -> tuple[str, str | None]:
+    """What the item's capture names: its original's SHA-256, or for a record read out of
+    a container (a message) its record's, with the record itself."""
     item = records.find_item(home, ref)
     if item is None:
         fail(f"no item {ref!r}: give an item id or at least 8 hex digits of its SHA-256",
              as_json)
-    if not item.get("sha256"):
-        fail(f"item {item['id']} holds no original ({item['state']})", as_json)
-    return str(item["sha256"])
+    if item.get("sha256"):
+        return str(item["sha256"]), None
+    if item.get("record_sha256") and item.get("state") == "stored":
+        return str(item["record_sha256"]), str(item["record"])
+    fail(f"item {item['id']} holds no original ({item['state']})", as_json)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -139,11 +143,17 @@ def prove_cmd(
 ) -> None:
     """Write a C2SP tlog-proof bundle for the item's capture, for verifier/svidok_verify.py."""
     with opened(as_json) as home:
-        proof = log.prove(home, _sha_of(home, item, as_json))
-    stamp_file = None
+        sha, record = _sha_of(home, item, as_json)
+        proof = log.prove(home, sha)
+    stamp_file = record_file = None
     if out_file is not None:
         try:
             _write(out_file, proof.bundle.encode())
+            if record is not None:
+                # The record is what the capture names: the verifier checks it as the
+                # original (--original FILE.record.json).
+                record_file = out_file.with_name(out_file.name + ".record.json")
+                _write(record_file, record.encode())
             if proof.stamps:
                 stamp_file = out_file.with_name(out_file.name + ".tsr")
                 _write(stamp_file, proof.stamps[-1][1])
@@ -154,12 +164,16 @@ def prove_cmd(
                    "checkpoint": _checkpoint_json(proof.checkpoint),
                    "bundle": proof.bundle if out_file is None else None,
                    "out": str(out_file) if out_file else None,
-                   "timestamp": str(stamp_file) if stamp_file else None})
+                   "timestamp": str(stamp_file) if stamp_file else None,
+                   "record": (str(record_file) if record_file else record)})
     elif out_file is None:
         print(proof.bundle, end="")
     else:
         out.print(safe(f"Wrote {out_file}: capture of {proof.sha256} is event {proof.index} "
                        f"of {proof.checkpoint.size} (checkpoint {proof.checkpoint.id})."))
+        if record_file:
+            out.print(safe(f"Wrote {record_file}: the item's record, which its capture "
+                           "names (give it to the verifier as --original)."))
         if stamp_file:
             out.print(safe(f"Wrote {stamp_file}: the checkpoint's RFC 3161 timestamp."))
         else:
@@ -180,7 +194,7 @@ def events_cmd(
 ) -> None:
     """List custody events, newest first (each as recorded in the log)."""
     with opened(as_json) as home:
-        sha = _sha_of(home, item, as_json) if item is not None else None
+        sha = _sha_of(home, item, as_json)[0] if item is not None else None
         with home.engine.connect() as conn:
             if sha is not None:
                 found = list(reversed(events_of(conn, sha)))[:limit]

@@ -85,6 +85,8 @@ class ProgressReporter:
         self.task: TaskID | None = None
         self.files_total = 0
         self.files_done = 0
+        self.entries = 0
+        self.reading: TaskID | None = None
 
     def __enter__(self) -> ProgressReporter:
         self.progress.start()
@@ -122,6 +124,18 @@ class ProgressReporter:
         self.files_done += 1
         self.progress.update(self.task, advance=nbytes,
                              files=f"{self.files_done}/{self.files_total} files")
+
+    def importing(self, rel_path: str, importer: str) -> None:
+        """A container is being read: a bar of its own, counting entries as they come."""
+        self.entries = 0
+        if self.reading is not None:
+            self.progress.update(self.reading, total=1, completed=1)
+        self.reading = self.progress.add_task(f"Reading {importer}", total=None, files="")
+
+    def read(self, entries: int) -> None:
+        self.entries += entries
+        if self.reading is not None:
+            self.progress.update(self.reading, files=f"{self.entries:,} entries")
 
 
 @contextmanager

@@ -19,6 +19,9 @@ INGEST = Actor("svidok.locker.ingest")
 
 _CONTEXT_KEYS = ("batch_id", "root", "rel_path_bytes", "original_name", "size", "mtime_ns",
                  "ctime_ns", "atime_ns", "collector", "note", "host", "svidok_version")
+# Only present for what an importer read out of a container (the SHA-256 of its record),
+# so the contexts of plain files logged before importers existed keep their digests.
+_OPTIONAL_KEYS = ("record_sha256",)
 
 
 def context_document(row: Mapping[str, Any], moment: datetime) -> dict[str, Any]:
@@ -29,6 +32,9 @@ def context_document(row: Mapping[str, Any], moment: datetime) -> dict[str, Any]
         if isinstance(value, bytes | bytearray | memoryview):
             value = base64.b64encode(bytes(value)).decode()
         doc[key] = value
+    for key in _OPTIONAL_KEYS:
+        if row.get(key) is not None:
+            doc[key] = row[key]
     doc["time"] = utc_text(moment)
     return doc
 

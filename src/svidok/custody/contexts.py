@@ -25,7 +25,7 @@ MAX_NAMED = 20
 
 _ITEM_COLUMNS = ("id", "sha256", "captured_at", "batch_id", "root", "rel_path_bytes",
                  "original_name", "size", "mtime_ns", "ctime_ns", "atime_ns", "collector",
-                 "note", "host", "svidok_version")
+                 "note", "host", "svidok_version", "record_sha256")
 
 
 def check_contexts(conn: Connection,
@@ -50,7 +50,9 @@ def check_contexts(conn: Connection,
 
 
 def _check_chunk(conn: Connection, rows: Sequence[dict[str, Any]], problems: list[str]) -> None:
-    by_sha = {row["sha256"]: row for row in rows}
+    # An item is named in the log by its original's hash, or its record's when it has no
+    # bytes of its own (a message inside a result.json).
+    by_sha = {row["sha256"] or row["record_sha256"]: row for row in rows}
     captures: dict[str, str | None] = {}
     seen: dict[str, set[str]] = defaultdict(set)
     keys = sorted({sha_key(sha) for sha in by_sha})
@@ -73,7 +75,7 @@ def _check_chunk(conn: Connection, rows: Sequence[dict[str, Any]], problems: lis
             problems.append(f"item {row['id']}: its capture context (path, file times, "
                             "collector, note, host or capture time) differs from what its "
                             "capture event recorded")
-    item_ids = {row["id"]: row["sha256"] for row in rows}
+    item_ids = {row["id"]: row["sha256"] or row["record_sha256"] for row in rows}
     for sighting in conn.execute(select(sightings).where(
             sightings.c.item_id.in_(sorted(item_ids)))).mappings():
         sha = item_ids[sighting["item_id"]]

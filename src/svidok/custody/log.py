@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from svidok.custody import checkpoints as cps
 from svidok.custody.audit import LogReport, verify_log
@@ -79,7 +79,8 @@ def backfill(home: Home) -> int:
                 if table is items:
                     query = query.where(items.c.state == "stored")
                 else:
-                    query = query.add_columns(items.c.sha256.label("item_sha256")).join(
+                    query = query.add_columns(func.coalesce(items.c.sha256, items.c.record_sha256)
+                                              .label("item_sha256")).join(
                         items, items.c.id == sightings.c.item_id)
                 rows = conn.execute(query.order_by(table.c.id).limit(BACKFILL_CHUNK)
                                     ).mappings().all()
@@ -94,8 +95,9 @@ def backfill(home: Home) -> int:
 
 def _backfilled(row: dict[str, Any], now: datetime, is_item: bool) -> CustodyEvent:
     if is_item:
-        return capture_event(row["sha256"], row, now, row["id"], actor=BACKFILL,
-                             purpose=BACKFILL_PURPOSE, captured_at=row["captured_at"])
+        return capture_event(row["sha256"] or row["record_sha256"], row, now, row["id"],
+                             actor=BACKFILL, purpose=BACKFILL_PURPOSE,
+                             captured_at=row["captured_at"])
     return sighting_event(row["item_sha256"], row, now, row["item_id"], actor=BACKFILL,
                           purpose=BACKFILL_PURPOSE, seen_at=row["seen_at"])
 

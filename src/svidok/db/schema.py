@@ -125,12 +125,31 @@ items = Table(
     Column("host", Text, nullable=False),
     Column("svidok_version", String(64), nullable=False),
     Column("updated_at", UTC, nullable=False),
+    # -- what an importer read out of a container (sources/importers) ----------------
+    # Where in its container: "message 42", "record 7 (byte 10240)". A child's rel_path is
+    # the container's, "#", and this; its rel_path_bytes the container's, NUL, and this,
+    # since no file name can hold a NUL.
+    Column("locator", Text),
+    # The same message across exports: "telegram:1234:42". Versions share it.
+    Column("source_key", Text),
+    # SHA-256 of what makes a version (text, media, edit time; not reactions or names).
+    Column("version_key", SHA256),
+    Column("previous_id", ForeignKey("items.id")),  # the version this one replaces
+    # The fields as read, canonical JSON; its SHA-256 is what the capture event names
+    # when the item has no bytes of its own (a message inside a result.json).
+    Column("record", Text),
+    Column("record_sha256", SHA256),
+    Column("importer", String(64)),  # "telegram/1": which importer and version read it
+    Column("occurred_at", UTC),  # when it happened, as the source says (a message's date)
     CheckConstraint("state IN ('pending', 'stored', 'failed', 'skipped')", name="state"),
-    CheckConstraint("state <> 'stored' OR sha256 IS NOT NULL", name="stored_has_original"),
+    CheckConstraint("state <> 'stored' OR sha256 IS NOT NULL OR record_sha256 IS NOT NULL",
+                    name="stored_has_content"),
     UniqueConstraint("batch_id", "root", "rel_path_bytes"),
 )
 Index("ix_items_root", items.c.root)
 Index("ix_items_state", items.c.state)
+Index("ix_items_parent_id", items.c.parent_id)
+Index("ix_items_source_key", items.c.source_key)
 
 sightings = Table(
     "sightings",
@@ -151,10 +170,53 @@ sightings = Table(
     Column("seen_at", UTC, nullable=False),
     Column("host", Text, nullable=False),
     Column("svidok_version", String(64), nullable=False),
+    # Seen again inside a container: as items' columns of the same names. The record is
+    # this sighting's own reading (names and reactions may differ from the item's).
+    Column("parent_id", ForeignKey("items.id")),
+    Column("locator", Text),
+    Column("record", Text),
+    Column("record_sha256", SHA256),
     UniqueConstraint("batch_id", "root", "rel_path_bytes"),
 )
 Index("ix_sightings_item_id", sightings.c.item_id)
 Index("ix_sightings_root", sightings.c.root)
+Index("ix_sightings_parent_id", sightings.c.parent_id)
+
+# One importer's run over one container in one batch: resumable, with its figures.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id"), nullable=False),
+    # The container as an item: the one stored in this batch, or the one it was a sighting of.
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("root", Text, nullable=False),
+    Column("rel_path", Text, nullable=False),
+    Column("rel_path_bytes", LargeBinary, nullable=False),
+    Column("importer", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("options", Text),  # JSON: --tz, --date-order as given
+    Column("items", Integer, nullable=False, default=0),
+    Column("versions", Integer, nullable=False, default=0),
+    Column("sightings", Integer, nullable=False, default=0),
+    Column("problems", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("started_at", UTC, nullable=False),
+    Column("finished_at", UTC),
+    CheckConstraint("state IN ('running', 'finished', 'failed')", name="state"),
+    UniqueConstraint("batch_id", "root", "rel_path_bytes"),
+)
+
+# A part of a container that could not be read: where and what, never the content.
+import_problems = Table(
+    "import_problems",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", ForeignKey("imports.id"), nullable=False),
+    Column("location", Text, nullable=False),
+    Column("message", Text, nullable=False),
+)
+Index("ix_import_problems_import_id", import_problems.c.import_id)
 
 verifications = Table(
     "verifications",

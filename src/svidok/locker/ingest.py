@@ -41,6 +41,7 @@ from svidok.locker.report import (
 from svidok.locker.store import Failed, Stored, StoreError
 from svidok.locker.walk import Candidate, Skipped, display, scan
 from svidok.locker.workers import TaskResult, workers
+from svidok.sources.imports import Batch, import_batch
 
 __all__ = ["BatchReport", "IngestError", "IngestOptions", "Outcome", "Reporter",
            "SilentReporter", "ingest", "resolve_paths"]
@@ -372,12 +373,26 @@ class Ingest:
                 report.bytes_read = sum(c.size for _, c in work)
                 self.reporter.started(len(work), report.bytes_read)
                 self._store_all(work, report)
+                if not report.aborted:
+                    self._import(report)
             except BaseException:
                 self._close_batch("interrupted", report.unchanged)
                 raise
             self._close_batch("interrupted" if report.aborted else "finished", report.unchanged)
             self._checkpoint(report)
             return report
+
+    def _import(self, report: BatchReport) -> None:
+        """Read the containers among the batch's files (sources/imports.py)."""
+        direct = frozenset((display(os.fsencode(root))[0], only)
+                           for root, only in self.roots if only is not None)
+        batch = Batch(self.batch_id, self.options.collector, self.options.note, self.host,
+                      direct)
+        try:
+            report.imports = import_batch(self.home, batch, self.options.reading,
+                                          self.reporter)
+        except StoreError as exc:
+            report.aborted = str(exc)
 
     def _checkpoint(self, report: BatchReport) -> None:
         """Sign the log's head now that the batch's captures are in it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -70,21 +71,22 @@ def status(home: Home) -> dict[str, Any]:
     }
 
 
-LIST_COLUMNS = (items.c.id, items.c.state, items.c.media_type, items.c.size,
-                items.c.original_name, items.c.rel_path, items.c.captured_at,
-                items.c.batch_id, items.c.sha256, items.c.error, items.c.warning)
+LIST_COLUMNS = (items.c.id, items.c.state, items.c.kind, items.c.parent_id, items.c.media_type,
+                items.c.size, items.c.original_name, items.c.rel_path, items.c.captured_at,
+                items.c.occurred_at, items.c.batch_id, items.c.sha256, items.c.record_sha256,
+                items.c.previous_id, items.c.error, items.c.warning)
 
 
 def list_items(home: Home, *, state: str | None = None, batch: int | None = None,
+               kind: str | None = None, parent: int | None = None,
                limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """A page of items, newest first, and how many match in all."""
     query = select(*LIST_COLUMNS)
     count = select(func.count()).select_from(items)
-    if state:
-        query, count = query.where(items.c.state == state), count.where(items.c.state == state)
-    if batch is not None:
-        query = query.where(items.c.batch_id == batch)
-        count = count.where(items.c.batch_id == batch)
+    for column, value in ((items.c.state, state), (items.c.batch_id, batch),
+                          (items.c.kind, kind), (items.c.parent_id, parent)):
+        if value is not None:
+            query, count = query.where(column == value), count.where(column == value)
     with home.engine.connect() as conn:
         rows = conn.execute(query.order_by(items.c.id.desc()).limit(limit).offset(offset))
         return [_plain(r) for r in rows], int(conn.execute(count).scalar_one())
@@ -112,4 +114,10 @@ def find_item(home: Home, ref: str) -> dict[str, Any] | None:
             item["blob_path"] = str(home.blobs.path_of(row.sha256))
         item["sightings"] = [_plain(s) for s in conn.execute(
             select(sightings).where(sightings.c.item_id == row.id).order_by(sightings.c.id))]
+        item["record"] = json.loads(row.record) if row.record else None
+        item["children"] = int(conn.execute(select(func.count()).select_from(items).where(
+            items.c.parent_id == row.id)).scalar_one())
+        # Later versions of the same message point back at this one.
+        item["next_versions"] = list(conn.scalars(select(items.c.id).where(
+            items.c.previous_id == row.id).order_by(items.c.id)))
     return item

@@ -104,15 +104,19 @@ class Problem:
     message: str  # what is wrong, never the evidence itself
 
 
-def read_export(result_json: Path, *, tz: tzinfo | None = None) -> Iterator[Message | Problem]:
+def read_export(result_json: Path, *, tz: tzinfo | None = None,
+                folder: Path | None = None) -> Iterator[Message | Problem]:
     """Every message of the export, in file order, and a Problem for each part that
-    cannot be read. Raises ExportError only when nothing can be read correctly."""
+    cannot be read. Raises ExportError only when nothing can be read correctly.
+
+    Media paths are checked against ``folder``, the export folder (by default the one
+    ``result_json`` is in; the locker reads a preserved copy kept elsewhere)."""
     try:
         fh = result_json.open("rb")
     except OSError as exc:
         raise ExportError(f"cannot open {result_json.name}: {exc.strerror}") from None
     with fh:
-        reader = _Reader(result_json.parent, tz)
+        reader = _Reader(folder if folder is not None else result_json.parent, tz)
         yield from reader.read(fh)
 
 

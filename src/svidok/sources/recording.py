@@ -1,0 +1,547 @@
+"""Turning an importer's entries into child items, sightings and versions, group by group.
+
+For each group of entries, in one transaction with their custody events:
+
+- an entry with bytes of its own (an e-mail, an attachment, a web response) stores them as
+  an original; bytes already in the locker make a sighting of the item that holds them;
+- an entry with a ``key`` (a Telegram message) is a new item the first time; seen again
+  with the same content it is a sighting, with other content a new version of it;
+- files an entry names beside the container (a message's photo) become its children:
+  found among this batch's files, or stored now when only the container was ingested;
+- problems are kept with the import run, and its figures are updated.
+
+A child's place is its container's plus its locator, joined by NUL in the exact path bytes
+(no file name can hold a NUL), so a killed import resumes where it stopped: what is already
+recorded in this batch is found by place and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from svidok import __version__
+from svidok.custody import events as custody
+from svidok.custody.capture import capture_event, sighting_event
+from svidok.custody.events import canonical_json
+from svidok.db.schema import import_problems, imports, items, originals, sightings
+from svidok.home import Home
+from svidok.locker import mediatype
+from svidok.locker.store import Failed, store_file, writing
+from svidok.locker.walk import Candidate, Skipped, _entry
+from svidok.sources.importer import Entry
+from svidok.sources.problems import Problem
+
+GROUP_ENTRIES = 2000
+GROUP_BYTES = 64 * 1024 * 1024
+PARENTS_KEPT = 100_000  # locators remembered for children; older ones are looked up
+COPY_CHUNK = 1024 * 1024
+MAX_PROBLEMS_KEPT = 10_000  # per import; beyond, problems are counted, not kept
+
+
+@dataclass(frozen=True)
+class Place:
+    """The container being imported, as this batch found it."""
+
+    import_id: int
+    batch_id: int
+    item_id: int  # the container's item (stored now, or the one it is a sighting of)
+    root: str
+    rel_path: str
+    rel_path_bytes: bytes
+    importer: str  # "telegram/1"
+    collector: str | None
+    note: str | None
+    host: str
+
+    @property
+    def folder_parts(self) -> tuple[bytes, ...]:
+        return tuple(self.rel_path_bytes.split(b"/")[:-1])
+
+
+@dataclass
+class Figures:
+    items: int = 0
+    versions: int = 0
+    sightings: int = 0
+    problems: int = 0
+    files: int = 0
+    first_problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    entry: Entry
+    place: bytes
+    record: bytes
+    record_sha: str
+    version_key: str | None
+    sha256: str | None = None  # its own bytes, once stored
+    media_type: str | None = None
+    size: int | None = None
+    parent_id: int | None = None
+
+
+_Ref = tuple[str, int]  # ("item", item id) or ("row", index in the group)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EntryWriter:
+    """Records one container's entries; :meth:`add` them in order, then :meth:`close`."""
+
+    def __init__(self, home: Home, place: Place, resumed: bool) -> None:
+        self.home = home
+        self.place = place
+        self.resumed = resumed
+        self.figures = Figures()
+        if resumed:  # the figures go on from what the killed run recorded
+            with home.engine.connect() as conn:
+                row = conn.execute(select(imports).where(imports.c.id == place.import_id)).one()
+            self.figures = Figures(row.items, row.versions, row.sightings, row.problems)
+        self._entries: list[Entry] = []
+        self._problems: list[Problem] = []
+        self._bytes = 0
+        self._ids: OrderedDict[str, int] = OrderedDict()  # locator -> item id
+
+    # -- buffering -----------------------------------------------------------------------
+
+    def add(self, found: Entry | Problem) -> None:
+        if isinstance(found, Problem):
+            self._problems.append(found)
+        else:
+            self._entries.append(found)
+            if isinstance(found.payload, bytes):
+                self._bytes += len(found.payload)
+        if (len(self._entries) + len(self._problems) >= GROUP_ENTRIES
+                or self._bytes >= GROUP_BYTES):
+            self.flush()
+
+    def flush(self) -> None:
+        entries, problems = self._entries, self._problems
+        self._entries, self._problems, self._bytes = [], [], 0
+        if entries or problems:
+            self._write(entries, problems)
+
+    # -- one group -----------------------------------------------------------------------
+
+    def _write(self, entries: list[Entry], problems: list[Problem]) -> None:
+        place = self.place
+        base = place.rel_path_bytes + b"\x00"
+        done = self._already_recorded([base + e.locator.encode() for e in entries])
+        rows: list[_Row] = []
+        files: dict[bytes, _File] = {}
+        pending = []
+        for entry in entries:
+            at = base + entry.locator.encode()
+            if at in done:
+                self._remember(entry.locator, done[at])
+                continue
+            if entry.payload is not None:
+                blob, head = self._store_payload(entry.payload)
+                pending.append(blob)
+                media_type = mediatype.detect(head)
+                sha, size = blob.sha256, blob.size
+            else:
+                sha = media_type = None
+                size = None
+            wanted = [self._file_place(path) for path in entry.files]
+            for key in wanted:
+                if key is not None and key not in files:
+                    files[key] = _File(key)
+            rows.append(_Row(entry, at, b"", "", None, sha, media_type, size))
+        self._find_files(files)
+        pending += [f.pending for f in files.values() if f.pending is not None]
+        with writing():
+            self.home.blobs.publish(pending)
+        for row in rows:
+            self._finish_record(row, files)
+        with self.home.engine.begin() as conn:
+            self._record(conn, rows, files, problems)
+
+    def _already_recorded(self, places: Sequence[bytes]) -> dict[bytes, int]:
+        """On a resumed import: entries this batch already recorded, as item ids."""
+        if not self.resumed or not places:
+            return {}
+        p = self.place
+        found: dict[bytes, int] = {}
+        with self.home.engine.connect() as conn:
+            for table, column in ((items, items.c.id), (sightings, sightings.c.item_id)):
+                for at, item_id in conn.execute(
+                        select(table.c.rel_path_bytes, column).where(
+                            table.c.batch_id == p.batch_id, table.c.root == p.root,
+                            table.c.rel_path_bytes.in_(places))):
+                    found[bytes(at)] = item_id
+        return found
+
+    def _store_payload(self, payload: bytes | Any) -> tuple[Any, bytes]:
+        writer = self.home.blobs.writer()
+        head = b""
+        try:
+            with writing():
+                if isinstance(payload, bytes):
+                    writer.write(payload)
+                    head = payload[:mediatype.SNIFF_BYTES]
+                else:
+                    with payload() as fh:
+                        while chunk := fh.read(COPY_CHUNK):
+                            if len(head) < mediatype.SNIFF_BYTES:
+                                head += chunk[:mediatype.SNIFF_BYTES - len(head)]
+                            writer.write(chunk)
+                return writer.finish(), head
+        except BaseException:
+            writer.abort()
+            raise
+
+    # -- files beside the container --------------------------------------------------------
+
+    def _file_place(self, path: str) -> bytes | None:
+        parts = tuple(os.fsencode(p) for p in path.split("/"))
+        if path.startswith("/") or any(p in (b"", b".", b"..") or b"\x00" in p for p in parts):
+            return None  # importers refuse these first; never trusted here either
+        return b"/".join((*self.place.folder_parts, *parts))
+
+    def _find_files(self, files: dict[bytes, _File]) -> None:
+        """Each file as this batch recorded it, or stored now from beside the container."""
+        if not files:
+            return
+        p = self.place
+        keys = sorted(files)
+        with self.home.engine.connect() as conn:
+            for row in conn.execute(select(items.c.id, items.c.rel_path_bytes, items.c.sha256,
+                                           items.c.size, items.c.state, items.c.error)
+                                    .where(items.c.batch_id == p.batch_id,
+                                           items.c.root == p.root,
+                                           items.c.rel_path_bytes.in_(keys))):
+                f = files[bytes(row.rel_path_bytes)]
+                if row.state == "stored":
+                    f.item_id, f.sha256, f.size = row.id, row.sha256, row.size
+                else:
+                    f.error = row.error or "the file was not stored"
+            for seen in conn.execute(select(sightings.c.id, sightings.c.rel_path_bytes,
+                                            items.c.sha256, sightings.c.size)
+                                     .join(items, items.c.id == sightings.c.item_id)
+                                     .where(sightings.c.batch_id == p.batch_id,
+                                            sightings.c.root == p.root,
+                                            sightings.c.rel_path_bytes.in_(keys))):
+                f = files[bytes(seen.rel_path_bytes)]
+                f.sighting_id, f.sha256, f.size = seen.id, seen.sha256, seen.size
+        for f in files.values():
+            if f.sha256 is None and f.error is None:
+                self._store_file(f)
+
+    def _store_file(self, f: _File) -> None:
+        """A file the batch did not list (only the container was named): store it now."""
+        parts = tuple(f.place.split(b"/"))
+        found = next(iter(_entry(self.place.root, parts[:-1], parts[-1])), None)
+        if isinstance(found, Skipped) or not isinstance(found, Candidate):
+            f.error = found.reason if isinstance(found, Skipped) else "not a file"
+            return
+        with writing():
+            result = store_file(found, self.home.blobs)
+        if isinstance(result, Failed):
+            f.error = result.error
+            return
+        f.candidate, f.pending = found, result.blob
+        f.sha256, f.size, f.media_type = result.blob.sha256, result.blob.size, result.media_type
+
+    # -- records -------------------------------------------------------------------------
+
+    def _finish_record(self, row: _Row, files: dict[bytes, _File]) -> None:
+        """The record names the entry's files by hash, so it commits to its media."""
+        entry = row.entry
+        listed: list[dict[str, Any]] = []
+        for path in entry.files:
+            key = self._file_place(path)
+            f = files.get(key) if key is not None else None
+            if f is not None and f.sha256 is not None:
+                listed.append({"path": path, "sha256": f.sha256, "size": f.size})
+            else:
+                listed.append({"path": path, "missing": f.error if f else
+                               "refused: the path leaves the container's folder"})
+        listed += [dict(m) for m in entry.missing]
+        record: dict[str, Any] = {"kind": entry.kind, "locator": entry.locator,
+                                  **entry.fields}
+        if listed:
+            record["files"] = listed
+        if row.sha256 is not None:
+            record["sha256"] = row.sha256
+        row.record = canonical_json(record)
+        row.record_sha = hashlib.sha256(row.record).hexdigest()
+        if entry.key is not None:
+            version: dict[str, Any] = dict(entry.version if entry.version is not None
+                                           else entry.fields)
+            version["files"] = [item.get("sha256") or item.get("path") for item in listed]
+            row.version_key = hashlib.sha256(canonical_json(version)).hexdigest()
+
+    def _remember(self, locator: str, item_id: int) -> None:
+        self._ids[locator] = item_id
+        if len(self._ids) > PARENTS_KEPT:
+            self._ids.popitem(last=False)
+
+    def _parent_id(self, conn: Connection, locator: str | None) -> int | None:
+        if locator is None:
+            return self.place.item_id
+        if locator in self._ids:
+            return self._ids[locator]
+        p = self.place
+        at = p.rel_path_bytes + b"\x00" + locator.encode()
+        for table, column in ((items, items.c.id), (sightings, sightings.c.item_id)):
+            found = conn.execute(select(column).where(
+                table.c.batch_id == p.batch_id, table.c.root == p.root,
+                table.c.rel_path_bytes == at)).scalar_one_or_none()
+            if found is not None:
+                return int(found)
+        return self.place.item_id  # a parent that could not be read: the container holds it
+
+    def _record(self, conn: Connection, rows: list[_Row], files: dict[bytes, _File],
+                problems: list[Problem]) -> None:
+        p, now, fig = self.place, _now(), self.figures
+        shas = sorted({r.sha256 for r in rows if r.sha256} | {
+            f.sha256 for f in files.values() if f.pending is not None and f.sha256})
+        owners: dict[str, int] = {r.sha256: r.id for r in conn.execute(
+            select(items.c.sha256, items.c.id).where(items.c.sha256.in_(shas)))} if shas else {}
+        have = set(conn.scalars(select(originals.c.sha256).where(
+            originals.c.sha256.in_(shas)))) if shas else set()
+        latest = self._latest(conn, sorted({r.entry.key for r in rows if r.entry.key}))
+        # Pass 1: each row is new, or a sighting of an item: ("item", id) when it exists,
+        # ("row", index) when an earlier row of this group is storing it now.
+        by_sha: dict[str, _Ref] = {sha: ("item", i) for sha, i in owners.items()}
+        by_key: dict[str, tuple[_Ref, str | None]] = {
+            k: (("item", i), v) for k, (i, v) in latest.items()}
+        owner_of: dict[int, _Ref] = {}
+        previous_of: dict[int, _Ref] = {}
+        new_originals: list[dict[str, Any]] = []
+        for index, row in enumerate(rows):
+            entry = row.entry
+            if row.sha256 is not None:
+                if row.sha256 in by_sha:
+                    owner_of[index] = by_sha[row.sha256]
+                else:
+                    by_sha[row.sha256] = ("row", index)
+                if row.sha256 not in have:
+                    have.add(row.sha256)
+                    new_originals.append({"sha256": row.sha256, "size": row.size,
+                                          "media_type": row.media_type, "stored_at": now})
+            elif entry.key is not None:
+                last = by_key.get(entry.key)
+                if last is not None and last[1] == row.version_key:
+                    owner_of[index] = last[0]
+                    continue
+                if last is not None:
+                    previous_of[index] = last[0]
+                by_key[entry.key] = (("row", index), row.version_key)
+        new = [i for i in range(len(rows)) if i not in owner_of]
+        id_of: dict[int, int] = {}
+
+        def resolve(ref: _Ref) -> int:
+            return ref[1] if ref[0] == "item" else id_of[ref[1]]
+
+        # A parent read in an earlier group is known now; one in this group only after
+        # the insert below, so those rows are fixed up afterwards.
+        group_at = {row.entry.locator: i for i, row in enumerate(rows)}
+        late: set[int] = set()
+        for i, row in enumerate(rows):
+            parent = row.entry.parent
+            if parent is not None and parent in group_at and group_at[parent] < i:
+                late.add(i)
+            else:
+                row.parent_id = self._parent_id(conn, parent)
+        if new_originals:
+            conn.execute(insert(originals), new_originals)
+        values_of: dict[int, dict[str, Any]] = {}
+        for i in new:
+            row, entry = rows[i], rows[i].entry
+            ref = previous_of.get(i)
+            values_of[i] = {**self._context(row), "state": "stored", "kind": entry.kind,
+                            "parent_id": row.parent_id, "sha256": row.sha256,
+                            "media_type": row.media_type,
+                            "rel_path": self._shown(entry.locator), "locator": entry.locator,
+                            "source_key": entry.key, "version_key": row.version_key,
+                            "previous_id": ref[1] if ref and ref[0] == "item" else None,
+                            "record": row.record.decode(), "importer": p.importer,
+                            "occurred_at": entry.time, "captured_at": now,
+                            "updated_at": now, "error": None, "warning": None}
+        if new:
+            result = conn.execute(insert(items).returning(
+                items.c.id, sort_by_parameter_order=True), [values_of[i] for i in new])
+            for i, r in zip(new, result, strict=True):
+                id_of[i] = r.id
+
+        def item_of(i: int) -> int:
+            return id_of[i] if i in id_of else resolve(owner_of[i])
+
+        for i in late:
+            parent_index = group_at[rows[i].entry.parent or ""]
+            rows[i].parent_id = item_of(parent_index)
+        fixes = [{"b_id": id_of[i], "b_parent": rows[i].parent_id,
+                  "b_previous": (resolve(previous_of[i]) if i in previous_of
+                                 else values_of[i]["previous_id"])}
+                 for i in new if i in late or previous_of.get(i, ("item", 0))[0] == "row"]
+        if fixes:
+            conn.execute(update(items).where(items.c.id == bindparam("b_id")).values(
+                parent_id=bindparam("b_parent"), previous_id=bindparam("b_previous")), fixes)
+        log: list[custody.CustodyEvent] = []
+        seen_rows: list[dict[str, Any]] = []
+        for i, row in enumerate(rows):
+            entry = row.entry
+            self._remember(entry.locator, item_of(i))
+            if i in id_of:
+                log.append(capture_event(row.sha256 or row.record_sha, values_of[i], now,
+                                         id_of[i]))
+                continue
+            owner = item_of(i)
+            context = self._context(row)
+            seen_rows.append({**context, "item_id": owner, "parent_id": row.parent_id,
+                              "rel_path": self._shown(entry.locator), "seen_at": now,
+                              "locator": entry.locator, "record": row.record.decode()})
+            log.append(sighting_event(row.sha256 or self._identity(conn, owner),
+                                      context, now, owner))
+        if seen_rows:
+            conn.execute(insert(sightings), seen_rows)
+        for sha, ref in by_sha.items():
+            owners[sha] = resolve(ref)
+        self._link_files(conn, rows, files, owners, log, now)
+        custody.append(conn, log)
+        self._count_problems(conn, problems)
+        fig.items += len(new)
+        fig.versions += len(previous_of)
+        fig.sightings += len(seen_rows)
+        conn.execute(update(imports).where(imports.c.id == p.import_id).values(
+            items=fig.items, versions=fig.versions, sightings=fig.sightings,
+            problems=fig.problems))
+
+    def _latest(self, conn: Connection, keys: list[str]) -> dict[str, tuple[int, str | None]]:
+        """The newest version of each key: (item id, version key)."""
+        out: dict[str, tuple[int, str | None]] = {}
+        if not keys:
+            return out
+        for item_id, key, version in conn.execute(
+                select(items.c.id, items.c.source_key, items.c.version_key)
+                .where(items.c.source_key.in_(keys)).order_by(items.c.id)):
+            out[key] = (item_id, version)
+        return out
+
+    def _identity(self, conn: Connection, item_id: int) -> str:
+        """What an item's custody events name: its original's hash, else its record's."""
+        row = conn.execute(select(items.c.sha256, items.c.record_sha256)
+                           .where(items.c.id == item_id)).one()
+        return str(row.sha256 or row.record_sha256)
+
+    def _link_files(self, conn: Connection, rows: list[_Row], files: dict[bytes, _File],
+                    owners: dict[str, int], log: list[custody.CustodyEvent],
+                    now: datetime) -> None:
+        """Each entry's files become its children (media)."""
+        item_updates: list[dict[str, Any]] = []
+        seen_updates: list[dict[str, Any]] = []
+        for row in rows:
+            parent = self._ids.get(row.entry.locator)
+            for path in row.entry.files:
+                key = self._file_place(path)
+                f = files.get(key) if key is not None else None
+                if f is None or f.sha256 is None or f.linked:
+                    continue
+                f.linked = True
+                self.figures.files += 1
+                if f.item_id is not None:
+                    item_updates.append({"b_id": f.item_id, "b_parent": parent})
+                elif f.sighting_id is not None:
+                    seen_updates.append({"b_id": f.sighting_id, "b_parent": parent})
+                elif f.candidate is not None:
+                    self._record_file(conn, f, parent, owners, log, now)
+        if item_updates:
+            conn.execute(update(items).where(items.c.id == bindparam("b_id"))
+                         .values(parent_id=bindparam("b_parent"), kind="media"), item_updates)
+        if seen_updates:
+            conn.execute(update(sightings).where(sightings.c.id == bindparam("b_id"))
+                         .values(parent_id=bindparam("b_parent")), seen_updates)
+
+    def _record_file(self, conn: Connection, f: _File, parent: int | None,
+                     owners: dict[str, int], log: list[custody.CustodyEvent],
+                     now: datetime) -> None:
+        """A file stored by this import (not listed by the batch): an item or sighting."""
+        cand, sha = f.candidate, f.sha256
+        assert cand is not None and sha is not None
+        p = self.place
+        context = {"batch_id": p.batch_id, "original_name": cand.name, "root": cand.root_text,
+                   "rel_path_bytes": cand.rel_path_bytes, "size": f.size,
+                   "mtime_ns": cand.mtime_ns, "ctime_ns": cand.ctime_ns,
+                   "atime_ns": cand.atime_ns, "collector": p.collector, "note": p.note,
+                   "host": p.host, "svidok_version": __version__}
+        if conn.execute(select(originals.c.sha256).where(originals.c.sha256 == sha)).first() \
+                is None:
+            conn.execute(insert(originals).values(sha256=sha, size=f.size,
+                                                  media_type=f.media_type, stored_at=now))
+        owner = owners.get(sha) or conn.execute(
+            select(items.c.id).where(items.c.sha256 == sha)).scalar_one_or_none()
+        if owner is not None and owner > 0:
+            conn.execute(insert(sightings).values(**context, item_id=owner, parent_id=parent,
+                                                  rel_path=cand.rel_path, seen_at=now))
+            log.append(sighting_event(sha, context, now, owner))
+            return
+        new_id = conn.execute(insert(items).values(
+            **context, state="stored", kind="media", parent_id=parent, sha256=sha,
+            media_type=f.media_type, rel_path=cand.rel_path, captured_at=now, updated_at=now)
+            .returning(items.c.id)).scalar_one()
+        owners[sha] = new_id
+        log.append(capture_event(sha, context, now, new_id))
+
+    def _count_problems(self, conn: Connection, problems: list[Problem]) -> None:
+        fig = self.figures
+        keep = max(0, MAX_PROBLEMS_KEPT - fig.problems)
+        if problems[:keep]:
+            conn.execute(insert(import_problems), [
+                {"import_id": self.place.import_id, "location": pr.where[:500],
+                 "message": pr.message[:2000]} for pr in problems[:keep]])
+        fig.problems += len(problems)
+        room = 20 - len(fig.first_problems)
+        fig.first_problems.extend(problems[:max(0, room)])
+
+    # -- context -------------------------------------------------------------------------
+
+    def _shown(self, locator: str) -> str:
+        return f"{self.place.rel_path}#{locator}"
+
+    def _context(self, row: _Row) -> dict[str, Any]:
+        p = self.place
+        entry = row.entry
+        return {"batch_id": p.batch_id, "original_name": (entry.name or entry.locator)[:1000],
+                "root": p.root, "rel_path_bytes": row.place,
+                "size": row.size if row.size is not None else len(row.record),
+                "mtime_ns": None, "ctime_ns": None, "atime_ns": None,
+                "collector": p.collector, "note": p.note, "host": p.host,
+                "svidok_version": __version__, "record_sha256": row.record_sha}
+
+    def close(self) -> Figures:
+        self.flush()
+        return self.figures
+
+
+@dataclass
+class _File:
+    place: bytes
+    item_id: int | None = None
+    sighting_id: int | None = None
+    sha256: str | None = None
+    size: int | None = None
+    media_type: str | None = None
+    error: str | None = None
+    candidate: Candidate | None = None
+    pending: Any = None
+    linked: bool = False
+
+
+def problem_rows(conn: Connection, import_id: int, limit: int) -> list[Mapping[str, Any]]:
+    return [dict(r) for r in conn.execute(
+        select(import_problems.c.location, import_problems.c.message)
+        .where(import_problems.c.import_id == import_id)
+        .order_by(import_problems.c.id).limit(limit)).mappings()]
