@@ -6,6 +6,10 @@ set -euo pipefail
 # Debian package -> a file that proves it is installed.
 declare -A NEED=(
   [libmagic1]=/usr/share/misc/magic.mgc
+  # svidok capture: Playwright drives Debian's browser; it never downloads one.
+  [chromium]=/usr/bin/chromium
+  # So that screenshots of pages render their text.
+  [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 )
 # The file may also live under /usr/lib/file on some releases.
 have() { [ -e "$1" ] || { [ "$1" = /usr/share/misc/magic.mgc ] && [ -e /usr/lib/file/magic.mgc ]; }; }
