@@ -63,6 +63,11 @@ class Mail:
     defects: tuple[str, ...]  # what the parser had to repair, by kind
 
 
+def starts_mbox(head: bytes) -> bool:
+    """Whether a file's first bytes begin with an mbox separator line."""
+    return _SEPARATOR.match(head) is not None
+
+
 def read_eml(path: Path) -> Mail | Problem:
     try:
         raw = _read_capped(path)

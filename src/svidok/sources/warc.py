@@ -33,6 +33,7 @@ import base64
 import binascii
 import gzip
 import hashlib
+import io
 import logging
 import re
 from collections import OrderedDict
@@ -40,7 +41,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
@@ -48,6 +49,9 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 
 from svidok.sources.problems import Problem
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 MAX_PAYLOAD = 64 * 1024 * 1024  # payloads up to this size are kept in memory
 MAX_RECORD = 64 * 1024 * 1024 * 1024  # a record declaring more is not read
@@ -511,6 +515,64 @@ def warc_date(value: str | None) -> tuple[datetime | None, str | None]:
         moment -= sign * timedelta(hours=hours, minutes=minutes)
         return moment, "the WARC-Date has an offset (the standard requires UTC); converted"
     return moment, None
+
+
+def open_payload(opener: Callable[[], IO[bytes]], offset: int, *,
+                 whole_gzip: bool = False) -> IO[bytes]:
+    """The payload of the capture record at ``offset`` (a :class:`WebCapture`'s), read
+    again as a stream, as :func:`read_warc` gives it: for payloads over the cap, which are
+    stored straight from the archive rather than held in memory.
+
+    ``whole_gzip``: the file is one gzip stream (the capture's notes say so) and ``offset``
+    is a position in the decompressed WARC, so it is decompressed up to there.
+    """
+    fh = opener()
+    try:
+        stream: IO[bytes] | _Unzipped = fh
+        if whole_gzip:
+            stream = _Unzipped(gzip.GzipFile(fileobj=fh, mode="rb"))
+            left = offset
+            while left > 0:
+                skipped = stream.read(min(left, BLOCK))
+                if not skipped:
+                    raise ArchiveError("the archive ends before the record")
+                left -= len(skipped)
+        else:
+            fh.seek(offset)
+        record = next(_Iterator(stream))
+        http = record.http_headers
+        chunked = http is not None and \
+            (http.get_header("Transfer-Encoding") or "").strip().lower() == "chunked"
+        body = ChunkedDataReader(record.raw_stream, decomp_type=None) if chunked else \
+            record.raw_stream
+        return io.BufferedReader(_Payload(body, fh), BLOCK)
+    except BaseException:
+        fh.close()
+        raise
+
+
+class _Payload(io.RawIOBase):
+    """A record's payload as a file; closing it closes the archive under it."""
+
+    def __init__(self, body: Any, archive: IO[bytes]) -> None:
+        super().__init__()
+        self.body = body
+        self.archive = archive
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data: bytes = self.body.read(len(view))
+        view[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self.archive.close()
+        finally:
+            super().close()
 
 
 # --- WACZ -------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ __all__ = [
     "ParseProblem",
     "ZipMember",
     "decide_date_order",
+    "header_platform",
     "match_attachments",
     "parse_chat",
     "read_export",
@@ -241,6 +242,14 @@ def _order_from(ev: _Evidence) -> DateOrder | None:
         return DateOrder.DAY_FIRST
     if ev.month_first_line:
         return DateOrder.MONTH_FIRST
+    return None
+
+
+def header_platform(line: str) -> Platform | None:
+    """The phone system whose message-header format ``line`` has, or None."""
+    for platform, pattern in _PATTERNS.items():
+        if pattern.match(line):
+            return platform
     return None
 
 
