@@ -14,7 +14,7 @@ from svidok.cli_common import EXIT_FAILED, JsonOpt, fail, opened
 from svidok.custody import checkpoints as cps
 from svidok.custody import log
 from svidok.custody.proofs import Event, events_of
-from svidok.db.schema import custody_events
+from svidok.db.schema import custody_events, items
 from svidok.home import Home
 from svidok.locker import records
 from svidok.output import emit_json, err, out, safe, table
@@ -116,7 +116,10 @@ def _sha_of(home: Home, ref: str, as_json: bool) -> tuple[str, str | None]:
     if item.get("sha256"):
         return str(item["sha256"]), None
     if item.get("record_sha256") and item.get("state") == "stored":
-        return str(item["record_sha256"]), str(item["record"])
+        with home.engine.connect() as conn:  # the exact text, not the parsed fields
+            record = conn.execute(select(items.c.record).where(
+                items.c.id == item["id"])).scalar_one()
+        return str(item["record_sha256"]), str(record)
     fail(f"item {item['id']} holds no original ({item['state']})", as_json)
 
 

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
+import zlib
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -34,9 +37,10 @@ from svidok.custody.events import canonical_json
 from svidok.db.schema import import_problems, imports, items, originals, sightings
 from svidok.home import Home
 from svidok.locker import mediatype
-from svidok.locker.store import Failed, store_file, writing
+from svidok.locker.blobs import PendingBlob
+from svidok.locker.store import Failed, StoreError, store_file, writing
 from svidok.locker.walk import Candidate, Skipped, _entry
-from svidok.sources.importer import Entry
+from svidok.sources.importer import Entry, Opener
 from svidok.sources.problems import Problem
 
 GROUP_ENTRIES = 2000
@@ -141,19 +145,32 @@ class EntryWriter:
         rows: list[_Row] = []
         files: dict[bytes, _File] = {}
         pending = []
+        this_group: set[bytes] = set()
         for entry in entries:
             at = base + entry.locator.encode()
-            if at in done:
+            if at in done and self.resumed:
                 self._remember(entry.locator, done[at])
                 continue
+            if at in done or at in this_group:
+                # Two entries at one place (a message id twice in one chat): the first is
+                # kept; the second stays in the preserved container, and is named.
+                problems.append(Problem(entry.locator, "appears twice in this container; "
+                                        "the first is recorded, the second is kept only in "
+                                        "the container"))
+                continue
+            this_group.add(at)
+            sha: str | None = None
+            media_type: str | None = None
+            size: int | None = None
             if entry.payload is not None:
-                blob, head = self._store_payload(entry.payload)
+                try:
+                    blob, head = self._store_payload(entry.payload)
+                except _Unreadable as exc:
+                    problems.append(Problem(entry.locator, str(exc)))
+                    continue
                 pending.append(blob)
                 media_type = mediatype.detect(head)
                 sha, size = blob.sha256, blob.size
-            else:
-                sha = media_type = None
-                size = None
             wanted = [self._file_place(path) for path in entry.files]
             for key in wanted:
                 if key is not None and key not in files:
@@ -169,8 +186,9 @@ class EntryWriter:
             self._record(conn, rows, files, problems)
 
     def _already_recorded(self, places: Sequence[bytes]) -> dict[bytes, int]:
-        """On a resumed import: entries this batch already recorded, as item ids."""
-        if not self.resumed or not places:
+        """Entries this batch already recorded at these places, as item ids: on a resumed
+        import, what the killed run wrote; otherwise, repeats of a place."""
+        if not places:
             return {}
         p = self.place
         found: dict[bytes, int] = {}
@@ -183,20 +201,25 @@ class EntryWriter:
                     found[bytes(at)] = item_id
         return found
 
-    def _store_payload(self, payload: bytes | Any) -> tuple[Any, bytes]:
-        writer = self.home.blobs.writer()
+    def _store_payload(self, payload: bytes | Opener) -> tuple[PendingBlob, bytes]:
+        """Its bytes into the blob store; :class:`_Unreadable` when the container cannot
+        give them (a damaged zip member), StoreError when the data folder fails."""
+        with writing():
+            writer = self.home.blobs.writer()
         head = b""
         try:
-            with writing():
-                if isinstance(payload, bytes):
+            if isinstance(payload, bytes):
+                with writing():
                     writer.write(payload)
-                    head = payload[:mediatype.SNIFF_BYTES]
-                else:
-                    with payload() as fh:
-                        while chunk := fh.read(COPY_CHUNK):
-                            if len(head) < mediatype.SNIFF_BYTES:
-                                head += chunk[:mediatype.SNIFF_BYTES - len(head)]
+                head = payload[:mediatype.SNIFF_BYTES]
+            else:
+                with _reading(), payload() as fh:
+                    while chunk := _read(fh):
+                        if len(head) < mediatype.SNIFF_BYTES:
+                            head += chunk[:mediatype.SNIFF_BYTES - len(head)]
+                        with writing():
                             writer.write(chunk)
+            with writing():
                 return writer.finish(), head
         except BaseException:
             writer.abort()
@@ -524,6 +547,28 @@ class EntryWriter:
     def close(self) -> Figures:
         self.flush()
         return self.figures
+
+
+class _Unreadable(Exception):
+    """An entry's bytes could not be read out of its container."""
+
+
+def _read(fh: IO[bytes]) -> bytes:
+    with _reading():
+        return fh.read(COPY_CHUNK)
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """Reading a payload out of its container: any failure costs only that entry."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        # The type only: the text of a decoder's error can quote the bytes.
+        raise _Unreadable(f"its bytes could not be read out of the container "
+                          f"({type(exc).__name__}); the container itself is preserved") from None
 
 
 @dataclass
