@@ -1,0 +1,157 @@
+"""``svidok capture URL...``: capture web pages and direct media links, then preserve them.
+
+Each URL is captured into its own folder under ``<data folder>/captures/`` (see
+sources/web.py) and that folder is ingested at once, as one batch, so the WARC, the
+screenshot or file, and the capture context become originals with custody events. One URL
+failing never stops the others; the exit status is 1 when any part of any URL failed.
+Nothing from the pages themselves (content, titles, cookies) is printed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from svidok.cli_common import EXIT_FAILED, JsonOpt, fail, opened
+from svidok.home import Home, HomeError
+from svidok.locker.ingest import IngestError, IngestOptions, ingest
+from svidok.output import emit_json, err, out, safe
+from svidok.sources.web import (
+    CaptureError,
+    CaptureOptions,
+    PageCapture,
+    capture,
+    check_url,
+    chromium_problem,
+)
+
+CAPTURES = "captures"
+
+
+def _new_folder(parent: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for n in itertools.count(1):
+        path = parent / f"{stamp}-{n}"
+        if not path.exists() and not path.with_name(f".{path.name}.partial").exists():
+            return path
+    raise AssertionError("unreachable")
+
+
+def _capture(parent: Path, url: str, options: CaptureOptions) -> PageCapture:
+    while True:
+        try:
+            return capture(url, _new_folder(parent), options)
+        except FileExistsError:
+            continue  # another capture took the same name this second
+
+
+def _store(home: Home, page: PageCapture, ingest_options: IngestOptions,
+           entry: dict[str, Any]) -> list[str]:
+    """Ingest the capture folder; the problems, as messages."""
+    assert page.folder is not None
+    try:
+        report = ingest(home, [page.folder], ingest_options)
+    except (IngestError, HomeError) as exc:
+        return [f"captured into {page.folder} but not stored ({exc}); store it with: "
+                f"svidok ingest {page.folder}"]
+    stored = [o for o in report.outcomes if o.state in ("stored", "sighting")]
+    entry["items"] = [{"id": o.item_id, "path": o.rel_path, "state": o.state,
+                       "sha256": o.sha256} for o in stored]
+    entry["items_stored"] = len(stored)
+    problems = [f"{o.rel_path} was not stored: {o.message}" for o in report.outcomes
+                if o.state == "failed"]
+    if report.aborted:
+        problems.append(f"storing stopped early ({report.aborted}); run: "
+                        f"svidok ingest {page.folder}")
+    if report.checkpoint_error:
+        problems.append(report.checkpoint_error)
+    return problems
+
+
+def _one(home: Home, parent: Path, url: str, options: CaptureOptions,
+         ingest_options: IngestOptions) -> dict[str, Any]:
+    entry: dict[str, Any] = {"url": url, "final_url": None, "status": None, "kind": None,
+                             "folder": None, "screenshot": False, "embedded": 0,
+                             "items_stored": 0, "items": [], "error": None, "warnings": []}
+    try:
+        check_url(url)
+    except CaptureError as exc:
+        entry["error"] = str(exc)
+        return entry
+    page = _capture(parent, url, options)
+    entry.update(final_url=page.final_url, status=page.status, kind=page.kind,
+                 screenshot=page.screenshot, embedded=len(page.embedded),
+                 folder=str(page.folder) if page.folder else None,
+                 warnings=[f"{w.where}: {w.message}" for w in page.warnings])
+    problems = [p.message for p in page.errors]
+    if page.folder is not None:
+        problems += _store(home, page, ingest_options, entry)
+    entry["error"] = "; ".join(problems) or None
+    return entry
+
+
+def _show(entry: dict[str, Any]) -> None:
+    url = entry["url"]
+    if entry["folder"]:
+        moved = f" → {entry['final_url']}" if entry["final_url"] not in (None, url) else ""
+        parts = [f"HTTP {entry['status']}", entry["kind"] or "nothing to show"]
+        if entry["screenshot"]:
+            parts.append("screenshot")
+        if entry["embedded"]:
+            parts.append(f"{entry['embedded']} embedded files")
+        ids = ", ".join(str(i["id"]) for i in entry["items"]) or "none"
+        out.print(safe(f"Captured {url}{moved} ({', '.join(parts)}): stored as items {ids}; "
+                       f"folder {entry['folder']}"))
+    for warning in entry["warnings"]:
+        err.print(safe(f"Warning: {warning}"), style="yellow")
+    if entry["error"]:
+        err.print(safe(f"Error: {url}: {entry['error']}"), style="red")
+
+
+def capture_cmd(
+    urls: Annotated[list[str], typer.Argument(
+        help="Web pages or direct links to files, http:// or https://.", show_default=False)],
+    collector: Annotated[str | None, typer.Option(help="Who collected this material.")] = None,
+    note: Annotated[str | None, typer.Option(help="A note kept with every item.")] = None,
+    timeout: Annotated[float, typer.Option(
+        min=1, max=3600, help="Seconds a page may take to arrive and load; each embedded "
+                              "file fetched directly gets as long again.")] = 60.0,
+    no_screenshot: Annotated[bool, typer.Option(
+        "--no-screenshot", help="Do not start the browser: no screenshot; images and videos "
+                                "named in the page's HTML are still captured.")] = False,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Capture over HTTPS even when the certificate does not verify; "
+                           "the capture records that it did not.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Capture web pages or media links (WARC, screenshot, context) and preserve them."""
+    options = CaptureOptions(timeout=timeout, screenshot=not no_screenshot, insecure=insecure)
+    if options.screenshot and (problem := chromium_problem(options.chromium)):
+        fail(problem, as_json)
+    ingest_options = IngestOptions(collector=collector, note=note)
+    results: list[dict[str, Any]] = []
+    with opened(as_json) as home:
+        parent = home.settings.home / CAPTURES
+        parent.mkdir(mode=0o700, exist_ok=True)
+        try:
+            for index, url in enumerate(urls, 1):
+                if as_json:
+                    results.append(_one(home, parent, url, options, ingest_options))
+                    continue
+                with err.status(safe(f"Capturing {index}/{len(urls)}: {url}")):
+                    results.append(_one(home, parent, url, options, ingest_options))
+                _show(results[-1])
+        except KeyboardInterrupt:
+            fail("interrupted; what was captured before is stored; run the command again "
+                 "for the rest", as_json, 130)
+    failed = sum(1 for r in results if r["error"])
+    if as_json:
+        emit_json(results)
+    elif len(urls) > 1 or failed:
+        out.print(f"{len(urls) - failed} of {len(urls)} URLs captured without a problem.")
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
