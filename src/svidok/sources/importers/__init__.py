@@ -7,10 +7,13 @@ Importer`, and one line below. Order breaks ties: an earlier importer wins an eq
 from __future__ import annotations
 
 from svidok.sources.importer import Container, Importer
+from svidok.sources.importers.email import EmailImporter, MboxImporter
 from svidok.sources.importers.telegram import TelegramImporter
 
 IMPORTERS: tuple[Importer, ...] = (
     TelegramImporter(),
+    MboxImporter(),
+    EmailImporter(),
 )
 BY_NAME: dict[str, Importer] = {imp.name: imp for imp in IMPORTERS}
 # What --as takes: every importer's name, and "file" for no importer at all.
