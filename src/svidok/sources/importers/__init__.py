@@ -9,9 +9,11 @@ from __future__ import annotations
 from svidok.sources.importer import Container, Importer
 from svidok.sources.importers.email import EmailImporter, MboxImporter
 from svidok.sources.importers.telegram import TelegramImporter
+from svidok.sources.importers.whatsapp import WhatsAppImporter
 
 IMPORTERS: tuple[Importer, ...] = (
     TelegramImporter(),
+    WhatsAppImporter(),
     MboxImporter(),
     EmailImporter(),
 )
