@@ -9,6 +9,7 @@ from __future__ import annotations
 from svidok.sources.importer import Container, Importer
 from svidok.sources.importers.email import EmailImporter, MboxImporter
 from svidok.sources.importers.telegram import TelegramImporter
+from svidok.sources.importers.web_archive import WaczImporter, WarcImporter
 from svidok.sources.importers.whatsapp import WhatsAppImporter
 
 IMPORTERS: tuple[Importer, ...] = (
@@ -16,6 +17,8 @@ IMPORTERS: tuple[Importer, ...] = (
     WhatsAppImporter(),
     MboxImporter(),
     EmailImporter(),
+    WarcImporter(),
+    WaczImporter(),
 )
 BY_NAME: dict[str, Importer] = {imp.name: imp for imp in IMPORTERS}
 # What --as takes: every importer's name, and "file" for no importer at all.
