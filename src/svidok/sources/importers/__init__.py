@@ -7,6 +7,7 @@ Importer`, and one line below. Order breaks ties: an earlier importer wins an eq
 from __future__ import annotations
 
 from svidok.sources.importer import Container, Importer
+from svidok.sources.importers.documents import DocumentImporter
 from svidok.sources.importers.email import EmailImporter, MboxImporter
 from svidok.sources.importers.telegram import TelegramImporter
 from svidok.sources.importers.web_archive import WaczImporter, WarcImporter
@@ -19,6 +20,7 @@ IMPORTERS: tuple[Importer, ...] = (
     EmailImporter(),
     WarcImporter(),
     WaczImporter(),
+    DocumentImporter(),
 )
 BY_NAME: dict[str, Importer] = {imp.name: imp for imp in IMPORTERS}
 # What --as takes: every importer's name, and "file" for no importer at all.
