@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, insert
+from sqlalchemy import Connection, Select, Table, func, insert, select, text
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
@@ -27,6 +27,23 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
     else:  # named paramstyle (psycopg's pyformat)
         params = [dict(zip(columns, row, strict=True)) for row in rows]
     conn.exec_driver_sql(str(compiled), params)
+
+
+def bulk_insert_typed(conn: Connection, table: Table, columns: Sequence[str],
+                      rows: Sequence[Sequence[Any]]) -> None:
+    """As :func:`bulk_insert`, with each column's own conversion (aware datetimes to
+    what the database stores), as SQLAlchemy would apply it, once per column."""
+    processors = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
+    active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
+    if active:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, proc in active:
+                values[i] = proc(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    bulk_insert(conn, table, columns, [tuple(r) for r in rows])
 
 
 def stream_rows(conn: Connection, statement: Select[Any],
@@ -53,3 +70,22 @@ def stream_rows(conn: Connection, statement: Select[Any],
             yield part
     finally:
         cursor.close()
+
+
+def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """``count`` new primary keys for ``table``, to insert many rows without RETURNING.
+
+    SQLAlchemy inserts row by row on SQLite when it must hand back each new id, which
+    cost more than all the rest of importing a message. PostgreSQL takes them from the
+    table's sequence. On SQLite the caller's transaction must already have written (so it
+    holds the database's write lock): then no other writer can take the same ids.
+    """
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :count)"), {"table": table.name, "count": count})
+        return [int(r[0]) for r in rows]
+    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(int(start) + 1, int(start) + 1 + count))

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from svidok.db.schema import imports, items, sightings
 from svidok.home import Home
@@ -26,16 +28,19 @@ from svidok.locker.report import ImportOutcome, Reporter
 from svidok.locker.store import StoreError
 from svidok.sources.importer import (
     Container,
+    Entry,
     Importer,
     ImportFailed,
     ImportOptions,
     importer_id,
 )
 from svidok.sources.importers import choose
-from svidok.sources.recording import EntryWriter, Place
+from svidok.sources.problems import Problem
+from svidok.sources.recording import EntryWriter, Figures, Place
 
 PAGE = 1000
 REPORT_EVERY = 2000
+PIPE_CHUNK = 500  # entries handed to the writer thread at a time
 
 
 @dataclass(frozen=True)
@@ -66,19 +71,25 @@ def _now() -> datetime:
 
 
 def _files(home: Home, batch_id: int) -> Iterator[Found]:
-    """The batch's files (not what importers read out of them), page by page."""
+    """The files the batch stored or saw again, page by page: not what importers read out
+    of them, nor files an import brought in from beside its container (those are read
+    when they are ingested themselves)."""
+    with home.engine.connect() as conn:
+        last_item = conn.execute(select(func.max(items.c.id))).scalar_one() or 0
+        last_seen = conn.execute(select(func.max(sightings.c.id))).scalar_one() or 0
     queries = (
         select(items.c.id, items.c.id.label("item_id"), items.c.root, items.c.rel_path,
                items.c.rel_path_bytes, items.c.original_name, items.c.sha256,
                items.c.media_type, items.c.size)
         .where(items.c.batch_id == batch_id, items.c.state == "stored",
-               items.c.locator.is_(None), items.c.sha256.is_not(None)),
+               items.c.locator.is_(None), items.c.sha256.is_not(None),
+               items.c.id <= last_item),
         select(sightings.c.id, sightings.c.item_id, sightings.c.root, sightings.c.rel_path,
                sightings.c.rel_path_bytes, sightings.c.original_name, items.c.sha256,
                items.c.media_type, items.c.size)
         .join(items, items.c.id == sightings.c.item_id)
         .where(sightings.c.batch_id == batch_id, sightings.c.locator.is_(None),
-               items.c.sha256.is_not(None)),
+               items.c.sha256.is_not(None), sightings.c.id <= last_seen),
     )
     for query in queries:
         last = 0
@@ -133,13 +144,22 @@ def _import(home: Home, batch: Batch, found: Found, container: Container, import
     reporter.importing(found.rel_path, importer.title)
     error: str | None = None
     read = 0
+    pipe = _Pipe(writer)
     try:
-        for entry in importer.read(container, options):
-            writer.add(entry)
-            read += 1
-            if read % REPORT_EVERY == 0:
-                reporter.read(REPORT_EVERY)
-        figures = writer.close()
+        try:
+            chunk: list[Entry | Problem] = []
+            for entry in importer.read(container, options):
+                chunk.append(entry)
+                if len(chunk) == PIPE_CHUNK:
+                    pipe.put(chunk)
+                    chunk = []
+                    read += PIPE_CHUNK
+                    if read % REPORT_EVERY == 0:
+                        reporter.read(REPORT_EVERY)
+            pipe.put(chunk)
+            read += len(chunk)
+        finally:
+            figures = pipe.close()  # what was read is recorded, whatever stopped reading
     except ImportFailed as exc:
         error = str(exc)
         figures = writer.figures
@@ -161,6 +181,49 @@ def _import(home: Home, batch: Batch, found: Found, container: Container, import
         sightings=figures.sightings, files=figures.files, problems=figures.problems,
         first_problems=[(p.where, p.message) for p in figures.first_problems], error=error,
         import_id=import_id)
+
+
+class _Pipe:
+    """Entries recorded on a thread of their own while the importer reads on.
+
+    SQLite and PostgreSQL do their work without holding Python's lock, so writing one
+    group overlaps reading the next; the queue is short, so memory stays bounded.
+    """
+
+    def __init__(self, writer: EntryWriter, depth: int = 4) -> None:
+        self.writer = writer
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[list[Entry | Problem] | None] = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, chunk: list[Entry | Problem]) -> None:
+        if self.error is not None:
+            raise self.error
+        self._queue.put(chunk)
+
+    def close(self) -> Figures:
+        """Record what was handed over, then stop; re-raises the writer's error."""
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.writer.figures
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain; what is not recorded is read again on resume
+            try:
+                for found in chunk:
+                    self.writer.add(found)
+            except BaseException as exc:
+                self.error = exc
+        if self.error is None:
+            try:
+                self.writer.close()
+            except BaseException as exc:
+                self.error = exc
 
 
 def _start(home: Home, batch: Batch, found: Found, name: str, options: ImportOptions) -> int:

@@ -18,6 +18,7 @@ recorded in this batch is found by place and skipped.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import zipfile
 import zlib
@@ -34,6 +35,7 @@ from svidok import __version__
 from svidok.custody import events as custody
 from svidok.custody.capture import capture_event, sighting_event
 from svidok.custody.events import canonical_json
+from svidok.db.bulk import bulk_insert_typed, reserve_ids
 from svidok.db.schema import import_problems, imports, items, originals, sightings
 from svidok.home import Home
 from svidok.locker import mediatype
@@ -43,7 +45,7 @@ from svidok.locker.walk import Candidate, Skipped, _entry
 from svidok.sources.importer import Entry, Opener
 from svidok.sources.problems import Problem
 
-GROUP_ENTRIES = 2000
+GROUP_ENTRIES = 5000
 GROUP_BYTES = 64 * 1024 * 1024
 PARENTS_KEPT = 100_000  # locators remembered for children; older ones are looked up
 COPY_CHUNK = 1024 * 1024
@@ -93,6 +95,14 @@ class _Row:
     parent_id: int | None = None
 
 
+_VERSION_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
+                                    ensure_ascii=False)
+_ITEM_COLUMNS = (
+    "id", "batch_id", "state", "kind", "parent_id", "sha256", "media_type", "size",
+    "original_name", "root", "rel_path", "rel_path_bytes", "mtime_ns", "ctime_ns", "atime_ns",
+    "collector", "note", "captured_at", "host", "svidok_version", "updated_at", "locator",
+    "source_key", "version_key", "previous_id", "record", "record_sha256", "importer",
+    "occurred_at", "error", "warning")
 _Ref = tuple[str, int]  # ("item", item id) or ("row", index in the group)
 
 
@@ -304,7 +314,9 @@ class EntryWriter:
             version: dict[str, Any] = dict(entry.version if entry.version is not None
                                            else entry.fields)
             version["files"] = [item.get("sha256") or item.get("path") for item in listed]
-            row.version_key = hashlib.sha256(canonical_json(version)).hexdigest()
+            # Only an identity, never logged: the plain encoder, without the float check.
+            row.version_key = hashlib.sha256(_VERSION_ENCODER.encode(version).encode()
+                                             ).hexdigest()
 
     def _remember(self, locator: str, item_id: int) -> None:
         self._ids[locator] = item_id
@@ -329,6 +341,9 @@ class EntryWriter:
     def _record(self, conn: Connection, rows: list[_Row], files: dict[bytes, _File],
                 problems: list[Problem]) -> None:
         p, now, fig = self.place, _now(), self.figures
+        # Written first: on SQLite this takes the write lock that reserve_ids relies on.
+        conn.execute(update(imports).where(imports.c.id == p.import_id).values(
+            state="running"))
         shas = sorted({r.sha256 for r in rows if r.sha256} | {
             f.sha256 for f in files.values() if f.pending is not None and f.sha256})
         owners: dict[str, int] = {r.sha256: r.id for r in conn.execute(
@@ -395,10 +410,10 @@ class EntryWriter:
                             "occurred_at": entry.time, "captured_at": now,
                             "updated_at": now, "error": None, "warning": None}
         if new:
-            result = conn.execute(insert(items).returning(
-                items.c.id, sort_by_parameter_order=True), [values_of[i] for i in new])
-            for i, r in zip(new, result, strict=True):
-                id_of[i] = r.id
+            for i, item_id in zip(new, reserve_ids(conn, items, len(new)), strict=True):
+                id_of[i] = values_of[i]["id"] = item_id
+            bulk_insert_typed(conn, items, _ITEM_COLUMNS,
+                              [[values_of[i][c] for c in _ITEM_COLUMNS] for i in new])
 
         def item_of(i: int) -> int:
             return id_of[i] if i in id_of else resolve(owner_of[i])

@@ -127,26 +127,21 @@ class _Reader:
         self.tz = tz
         self.chats: dict[str, dict[str, Any]] = {}
         self.seen_messages = 0
+        self._last_chat: tuple[tuple[str, tuple[Any, ...]], Chat] | None = None
 
     def read(self, fh: BinaryIO) -> Iterator[Message | Problem]:
-        events = ijson.parse(fh, use_float=False)
         album: list[Message] = []
         try:
-            for prefix, event, value in events:
-                if prefix in _MESSAGE_PREFIXES and event not in ("end_array", "map_key"):
-                    obj = (_build(events, prefix, event)
-                           if event in ("start_map", "start_array") else value)
-                    self.seen_messages += 1
-                    found = self._message(self._chat(_MESSAGE_PREFIXES[prefix]), obj)
-                    if isinstance(found, Problem):
-                        yield found
-                        continue
-                    yield from _flush_album(album, found)
-                elif event in ("string", "number"):
-                    self._chat_field(prefix, value)
-                elif event == "start_map" and prefix in _CHAT_PREFIXES[1:]:
+            for prefix, obj in self._objects(fh):
+                if prefix is None:  # a chat of a full export starts
                     yield from _flush_album(album, None)
-                    self.chats[prefix] = {}
+                    continue
+                self.seen_messages += 1
+                found = self._message(self._chat(_MESSAGE_PREFIXES[prefix]), obj)
+                if isinstance(found, Problem):
+                    yield found
+                    continue
+                yield from _flush_album(album, found)
         except (ijson.JSONError, UnicodeDecodeError) as exc:  # yajl reports bad UTF-8 so
             yield from _flush_album(album, None)
             yield Problem(None, "result.json", f"the JSON is malformed or ends early after "
@@ -158,6 +153,29 @@ class _Reader:
             raise ExportError("this is not a Telegram Desktop JSON export: no chat and no "
                               "messages in it")
 
+    def _objects(self, fh: BinaryIO) -> Iterator[tuple[str | None, Any]]:
+        """(message prefix, message) for each message; (None, None) as a chat begins."""
+        chat = _single_chat(fh)
+        fh.seek(0)
+        if chat is not None:
+            # One chat, its fields first (as Telegram writes it): its messages are built
+            # by ijson's C code, three times as fast as from events one by one.
+            self.chats[""] = chat
+            for obj in ijson.items(fh, "messages.item", use_float=False):
+                yield "messages.item", obj
+            return
+        events = ijson.parse(fh, use_float=False)
+        for prefix, event, value in events:
+            if prefix in _MESSAGE_PREFIXES and event not in ("end_array", "map_key"):
+                obj = (_build(events, prefix, event)
+                       if event in ("start_map", "start_array") else value)
+                yield prefix, obj
+            elif event in ("string", "number"):
+                self._chat_field(prefix, value)
+            elif event == "start_map" and prefix in _CHAT_PREFIXES[1:]:
+                yield None, None
+                self.chats[prefix] = {}
+
     # -- chats ------------------------------------------------------------------------
 
     def _chat_field(self, prefix: str, value: Any) -> None:
@@ -167,6 +185,16 @@ class _Reader:
 
     def _chat(self, prefix: str) -> Chat:
         fields = self.chats.get(prefix, {})
+        # The same Chat for every message until a field changes: a new one per message
+        # cost a fifth of reading it.
+        key = (prefix, tuple(fields.items()))
+        if self._last_chat is not None and self._last_chat[0] == key:
+            return self._last_chat[1]
+        chat = self._new_chat(prefix, fields)
+        self._last_chat = (key, chat)
+        return chat
+
+    def _new_chat(self, prefix: str, fields: dict[str, Any]) -> Chat:
         raw_id = fields.get("id")
         return Chat(id=int(raw_id) if isinstance(raw_id, int | Decimal) else None,
                     name=fields.get("name") if isinstance(fields.get("name"), str) else None,
@@ -265,6 +293,24 @@ class _Reader:
         if not os.path.isfile(real):
             return "listed in the export but not found in its folder"
         return None
+
+
+def _single_chat(fh: BinaryIO) -> dict[str, Any] | None:
+    """A single chat's name, type and id, when they all come before its messages (as
+    Telegram writes them); None for a full export, or any other order."""
+    fields: dict[str, Any] = {}
+    try:
+        for prefix, event, value in ijson.parse(fh, use_float=False):
+            if prefix in ("name", "type", "id") and event in ("string", "number"):
+                fields[prefix] = value
+            elif prefix == "messages" and event == "start_array":
+                return fields
+            elif prefix in ("chats", "left_chats") or (
+                    prefix.startswith("messages.") or prefix.count(".") > 1):
+                return None
+    except (ijson.JSONError, UnicodeDecodeError):
+        return None  # the general reader reports where it breaks
+    return None
 
 
 def _build(events: Iterator[tuple[str, str, Any]], prefix: str, start: str) -> Any:
