@@ -49,7 +49,7 @@ def print_imports(outcomes: list[ImportOutcome]) -> None:
     if not outcomes:
         return
     out.print(table("Read from containers", [
-        "import", "path", "read as", "new", "versions", "seen again", "media", "problems"], [
+        "import", "path", "read as", "new", "versions", "seen", "media", "problems"], [
         [o.import_id, o.rel_path, o.importer, o.items, o.versions, o.sightings, o.files,
          o.problems] for o in outcomes]))
     for o in outcomes:
@@ -91,10 +91,9 @@ def imports_list(
         emit_json({"total": total, "imports": rows})
         return
     out.print(table(f"Imports ({len(rows)} of {total})", [
-        "id", "batch", "container item", "path", "read as", "state", "new", "versions",
-        "seen again", "problems"], [
-        [r["id"], r["batch_id"], r["item_id"], r["rel_path"], r["importer"], r["state"],
-         r["items"], r["versions"], r["sightings"], r["problems"]] for r in rows]))
+        "id", "path", "read as", "state", "new", "versions", "seen", "problems"], [
+        [r["id"], r["rel_path"], r["importer"], r["state"], r["items"],
+         r["versions"], r["sightings"], r["problems"]] for r in rows]))
 
 
 @imports_app.command("show")

@@ -44,9 +44,12 @@ def items_list(
     if as_json:
         emit_json({"total": total, "offset": offset, "items": rows})
         return
+    # Narrow terminals: the path column takes what the others leave, so they stay short.
     out.print(table(f"Items {offset + 1}–{offset + len(rows)} of {total}",
-                    ["id", "state", "kind", "in", "type", "size", "path", "captured (UTC)"],
-                    [[r["id"], r["state"], r["kind"], r["parent_id"], r["media_type"],
+                    ["id", "kind", "in", "type", "size", "path", "captured (UTC)"],
+                    [[r["id"], r["kind"] if r["state"] == "stored"
+                      else f"{r['kind']} ({r['state']})", r["parent_id"],
+                      (r["media_type"] or "").removeprefix("application/"),
                       human_bytes(r["size"]) if r["size"] is not None else "",
                       r["rel_path"], (r["captured_at"] or "")[:16].replace("T", " ")]
                      for r in rows]))
