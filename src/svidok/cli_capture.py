@@ -69,6 +69,14 @@ def _store(home: Home, page: PageCapture, ingest_options: IngestOptions,
                         f"svidok ingest {page.folder}")
     if report.checkpoint_error:
         problems.append(report.checkpoint_error)
+    # Containers in the folder (the WARC) read into child items, when an importer claims them.
+    entry["imports"] = [{"id": i.import_id, "path": i.rel_path, "importer": i.importer,
+                         "state": i.state, "items": i.items, "problems": i.problems}
+                        for i in report.imports]
+    for i in report.imports:
+        if i.state != "finished" or i.problems:
+            what = f"failed ({i.error})" if i.error else f"found {i.problems} problem(s)"
+            problems.append(f"reading {i.rel_path} {what}; see: svidok imports show {i.import_id}")
     return problems
 
 
@@ -76,13 +84,18 @@ def _one(home: Home, parent: Path, url: str, options: CaptureOptions,
          ingest_options: IngestOptions) -> dict[str, Any]:
     entry: dict[str, Any] = {"url": url, "final_url": None, "status": None, "kind": None,
                              "folder": None, "screenshot": False, "embedded": 0,
-                             "items_stored": 0, "items": [], "error": None, "warnings": []}
+                             "items_stored": 0, "items": [], "imports": [], "error": None,
+                             "warnings": []}
     try:
         check_url(url)
     except CaptureError as exc:
         entry["error"] = str(exc)
         return entry
-    page = _capture(parent, url, options)
+    try:
+        page = _capture(parent, url, options)
+    except OSError as exc:  # the data folder itself: full disk, permissions
+        entry["error"] = f"the capture could not be written ({exc.strerror or exc})"
+        return entry
     entry.update(final_url=page.final_url, status=page.status, kind=page.kind,
                  screenshot=page.screenshot, embedded=len(page.embedded),
                  folder=str(page.folder) if page.folder else None,

@@ -36,6 +36,11 @@ PAGE = b"""<!doctype html>
 PLAIN_PAGE = b"""<html><head><title>Plain</title></head>
 <body><img src="photo.jpg"><video><source src="/clip.mp4"></video></body></html>
 """
+# A page that never finishes loading in a browser: a photo stops half-way, so "load" never
+# comes; and /slow, which is no image, so Chromium gives up on it but calls it finished.
+HANGING_PAGE = b"""<html><head><title>Hanging</title></head>
+<body><p>Waiting</p><img src="/photo.jpg"><img src="/half.jpg"><img src="/slow"></body></html>
+"""
 CHUNKS = [b"first line of a statement\n", b"second line\n", b"third line\n"]
 
 
@@ -65,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, "text/html; charset=utf-8", PAGE)
         elif path == "/plain.html":
             self._send(200, "text/html", PLAIN_PAGE)
+        elif path == "/hanging.html":
+            self._send(200, "text/html", HANGING_PAGE)
         elif path == "/photo.jpg":
             self._send(200, "image/jpeg", PHOTO)
         elif path == "/clip.mp4":
@@ -78,7 +85,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/statement.txt":
             self._chunked()
         elif path == "/slow":
-            self._never_finish()
+            self._never_finish("text/html", b"<html><body><p>The beginning of a page")
+        elif path == "/cut.jpg":  # the server goes away half-way
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(PHOTO)))
+            self.end_headers()
+            self.wfile.write(PHOTO[:1000])
+            self.close_connection = True
+        elif path == "/half.jpg":
+            self._never_finish("image/jpeg", PHOTO[:len(PHOTO) // 2])
         else:
             self._send(404, "text/html", b"<html><body>Not found</body></html>")
 
@@ -93,12 +109,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.close_connection = True
 
-    def _never_finish(self) -> None:
+    def _never_finish(self, content_type: str, start: bytes) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", "100000")
         self.end_headers()
-        self.wfile.write(b"<html><body><p>The beginning of a page")
+        self.wfile.write(start)
         self.wfile.flush()
         self.server.stop.wait(120)
         self.close_connection = True

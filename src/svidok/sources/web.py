@@ -379,7 +379,8 @@ def _read_body(response: http.client.HTTPResponse, out: IO[bytes], exchange: Exc
     sha256, sha1 = hashlib.sha256(), hashlib.sha1(usedforsecurity=False)
     limit = options.max_response_bytes
     try:
-        while chunk := response.read(BLOCK):
+        # read1: whatever has arrived, so a response cut short keeps its last bytes too.
+        while chunk := response.read1(BLOCK):
             if exchange.size + len(chunk) > limit:
                 chunk = chunk[:limit - exchange.size]
                 exchange.truncated = "length"
@@ -390,6 +391,9 @@ def _read_body(response: http.client.HTTPResponse, out: IO[bytes], exchange: Exc
             exchange.size += len(chunk)
             if exchange.truncated:
                 break
+        else:
+            if response.length:  # read1 ends quietly where the connection did
+                raise http.client.IncompleteRead(b"", response.length)
     except TimeoutError:
         exchange.truncated = "time"
         exchange.error = (f"the response did not finish within {options.timeout:g} s; "
@@ -604,8 +608,10 @@ class _Capture:
         result = self.result
         result.kind = "page" if _is_page(main) else "file"
         if result.kind == "file":
-            # An error answer is in the WARC; as a file named like the link it would mislead.
-            if main.size and main.status is not None and 200 <= main.status < 300:
+            # An error answer or a cut-short body is in the WARC, marked so; as a file named
+            # like the link it would pass for the file.
+            if (main.size and not main.truncated and main.status is not None
+                    and 200 <= main.status < 300):
                 result.file = _file_name(main)
                 os.replace(main.body, self.work / result.file)
             return
@@ -656,6 +662,8 @@ class _Capture:
             self.warc.loaded(loaded.url, loaded.at, loaded.status, loaded.reason,
                              loaded.headers, body)
         self.result.embedded.append(entry)
+        if loaded.kind in ("image", "media") and loaded.status >= 400:
+            self.warn(loaded.url, f"the server answered HTTP {loaded.status} {loaded.reason}")
         return True
 
     def room(self) -> bool:

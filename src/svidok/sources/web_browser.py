@@ -5,21 +5,27 @@ Playwright drives Debian's /usr/bin/chromium, never a downloaded browser, with a
 temporary profile and background networking off, so the only traffic is the page's own.
 The page itself is not fetched a second time: the browser is handed the response the
 capture recorded (``route.fulfill``), so the screenshot shows the bytes in the WARC.
+
+Playwright's async API, run in a loop of our own: some of its calls take no timeout
+(``response.body()`` waits as long as the server does, ``page.title()`` as long as a busy
+script does), and only ``asyncio.wait_for`` bounds them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Request, Response, Route, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, Request, Response, Route, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from svidok.sources.web import CaptureOptions, Exchange
 
@@ -34,6 +40,8 @@ WHOLE_FILES = frozenset({"image", "media"})  # fetched directly when the browser
 MAX_BODY = 64 * 1024 * 1024
 IDLE_MS = 3000  # images and videos often start after "load"; a short quiet spell catches most
 GRACE_MS = 10_000  # a page that never finished loading still gets this long for a screenshot
+READ_SECONDS = 5.0  # for the title, the DOM's media, and each body the browser holds
+CLOSE_SECONDS = 10.0
 NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding",
                            "content-length", "content-encoding", "te", "trailer", "upgrade"})
 MEDIA_JS = """() => {
@@ -46,6 +54,9 @@ MEDIA_JS = """() => {
   }
   return urls.filter(u => u);
 }"""
+
+
+T = TypeVar("T")
 
 
 class BrowserError(Exception):
@@ -82,6 +93,11 @@ def _ms(deadline: float, least: int = 1) -> int:
     return max(least, int((deadline - time.monotonic()) * 1000))
 
 
+async def _within(step: Awaitable[T], deadline: float) -> T:
+    return await asyncio.wait_for(step, max(0.001, min(READ_SECONDS,
+                                                       deadline - time.monotonic())))
+
+
 def _line(exc: BaseException) -> str:
     # Playwright appends a multi-line call log; its first line says what happened.
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -103,27 +119,36 @@ def render(main: Exchange, shot: Path, options: CaptureOptions, deadline: float,
            keep: Callable[[Loaded], bool]) -> Rendered:
     """Render ``main`` (a complete page response) in Chromium: screenshot to ``shot``, and
     hand each image, video, stylesheet, script and font it loaded to ``keep`` until that
-    returns False."""
+    returns False. Loading gets until ``deadline``; the screenshot and the hand-over a few
+    seconds more, so a page that never finished is still shown as it was."""
     rendered = Rendered()
     try:
-        with (tempfile.TemporaryDirectory(prefix="svidok-chromium-") as profile,
-              sync_playwright() as pw):
+        asyncio.run(_render(main, shot, options, deadline, keep, rendered))
+    except PlaywrightError as exc:
+        raise BrowserError(f"the browser failed ({_line(exc)})") from None
+    return rendered
+
+
+async def _render(main: Exchange, shot: Path, options: CaptureOptions, deadline: float,
+                  keep: Callable[[Loaded], bool], rendered: Rendered) -> None:
+    with tempfile.TemporaryDirectory(prefix="svidok-chromium-") as profile:
+        async with async_playwright() as pw:
             try:
-                context = pw.chromium.launch_persistent_context(
+                context = await pw.chromium.launch_persistent_context(
                     profile, executable_path=options.chromium, headless=True, args=ARGS,
                     ignore_https_errors=options.insecure, user_agent=options.user_agent,
                     service_workers="block", accept_downloads=False, timeout=_ms(deadline))
             except PlaywrightError as exc:
                 raise BrowserError(f"Chromium did not start ({_line(exc)})") from None
             try:
-                page = context.new_page()
-                responses = _load(page, main, shot, options, deadline, rendered)
-                _hand_over(responses, rendered, keep)
+                page = await context.new_page()
+                seen = await _load(page, main, shot, options, deadline, rendered)
+                await _hand_over(seen, rendered, keep,
+                                 max(deadline, time.monotonic()) + GRACE_MS / 1000)
             finally:
-                context.close()
-    except PlaywrightError as exc:
-        raise BrowserError(f"the browser failed ({_line(exc)})") from None
-    return rendered
+                # Leaving async_playwright stops the driver, which ends the browser anyway.
+                with suppress(PlaywrightError, TimeoutError):
+                    await asyncio.wait_for(context.close(), CLOSE_SECONDS)
 
 
 @dataclass
@@ -133,8 +158,8 @@ class _Seen:
     failed: list[Request] = field(default_factory=list)
 
 
-def _load(page: Page, main: Exchange, shot: Path, options: CaptureOptions, deadline: float,
-          rendered: Rendered) -> _Seen:
+async def _load(page: Page, main: Exchange, shot: Path, options: CaptureOptions,
+                deadline: float, rendered: Rendered) -> _Seen:
     seen = _Seen()
     page.on("response", lambda r: seen.responses.append((r, datetime.now(UTC))))
     # Lambdas: Playwright tags each handler with an attribute, which a bound builtin refuses.
@@ -142,49 +167,51 @@ def _load(page: Page, main: Exchange, shot: Path, options: CaptureOptions, deadl
     page.on("requestfailed", lambda r: seen.failed.append(r))
     served = False
 
-    def serve(route: Route) -> None:
+    async def serve(route: Route) -> None:
         nonlocal served
         request = route.request
         if served or not request.is_navigation_request() or request.frame.parent_frame:
-            route.fallback()
+            await route.fallback()
             return
         served = True
         # Bytes, not path=: with a path Playwright replaces Content-Type with a guess.
-        route.fulfill(status=main.status, headers=_forwarded(main.headers),
-                      body=main.body.read_bytes())
+        await route.fulfill(status=main.status, headers=_forwarded(main.headers),
+                            body=main.body.read_bytes())
 
     encoding = (main.header("Content-Encoding") or "identity").strip().lower()
-    if encoding == "identity":
-        page.route(lambda url: url.split("#")[0] == main.url, serve)
-    loaded = False
+    if encoding == "identity" and main.size <= MAX_BODY:
+        await page.route(lambda url: url.split("#")[0] == main.url, serve)
     try:
-        page.goto(main.url, wait_until="load", timeout=_ms(deadline))
-        loaded = True
+        await page.goto(main.url, wait_until="load", timeout=_ms(deadline))
     except PlaywrightTimeoutError:
         rendered.errors.append(f"the page did not finish loading within {options.timeout:g} s;"
                                " the screenshot shows it as it was then")
     except PlaywrightError as exc:
         rendered.errors.append(f"the browser could not load the page ({_line(exc)})")
         return seen
+    else:
+        # Something may keep loading (a stream, a poll); what arrived by then is enough.
+        with suppress(PlaywrightTimeoutError):
+            await page.wait_for_load_state("networkidle", timeout=min(IDLE_MS, _ms(deadline)))
     if not served:
         rendered.notes.append("the browser fetched the page itself, so the screenshot may "
                               "differ from the recorded response")
-    if loaded:
-        # Something may keep loading (a stream, a poll); what arrived by then is enough.
-        with suppress(PlaywrightTimeoutError):
-            page.wait_for_load_state("networkidle", timeout=min(IDLE_MS, _ms(deadline)))
-        # Only after "load": a page still loading may be busy, and these calls cannot time out.
-        rendered.title = page.title() or None
-        rendered.media_urls = [str(u) for u in page.evaluate(MEDIA_JS)]
+    later = max(deadline, time.monotonic() + READ_SECONDS)
     try:
-        page.screenshot(path=shot, full_page=True, timeout=_ms(deadline, GRACE_MS))
+        rendered.title = await _within(page.title(), later) or None
+        rendered.media_urls = [str(u) for u in await _within(page.evaluate(MEDIA_JS), later)]
+    except (PlaywrightError, TimeoutError) as exc:  # a busy script; one that navigated away
+        rendered.notes.append(f"the page's title and media could not be read ({_line(exc)})")
+    try:
+        await page.screenshot(path=shot, full_page=True, timeout=_ms(deadline, GRACE_MS))
         rendered.screenshot = True
     except PlaywrightError as exc:
         rendered.errors.append(f"the screenshot failed ({_line(exc)})")
     return seen
 
 
-def _hand_over(seen: _Seen, rendered: Rendered, keep: Callable[[Loaded], bool]) -> None:
+async def _hand_over(seen: _Seen, rendered: Rendered, keep: Callable[[Loaded], bool],
+                     deadline: float) -> None:
     rendered.incomplete += [r.url for r in seen.failed if r.resource_type in WHOLE_FILES]
     for response, at in seen.responses:
         request = response.request
@@ -204,13 +231,15 @@ def _hand_over(seen: _Seen, rendered: Rendered, keep: Callable[[Loaded], bool]) 
         problem = None
         if not 300 <= status < 400:  # a redirect has no body to hand over
             try:
-                body = response.body()
-            except PlaywrightError as exc:
+                # Chromium may call a load it cancelled (an image that is not one) finished;
+                # its body then never comes.
+                body = await _within(response.body(), deadline)
+            except (PlaywrightError, TimeoutError) as exc:
                 if whole:
                     rendered.incomplete.append(url)
                     continue
                 body, problem = None, f"Chromium did not hand over the body ({_line(exc)})"
-        headers = [(h["name"], h["value"]) for h in response.headers_array()]
+        headers = [(h["name"], h["value"]) for h in await response.headers_array()]
         content_type = response.headers.get("content-type", "").split(";")[0].strip() or None
         if not keep(Loaded(url, kind, at, status, response.status_text, headers, content_type,
                            body, problem)):
