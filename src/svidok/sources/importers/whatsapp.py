@@ -70,11 +70,22 @@ class WhatsAppImporter:
             raise ImportFailed("no WhatsApp message header found: not a chat export")
         for p in (*export.problems, *result.problems):
             yield Problem(f"line {p.line}", p.message)
-        in_zip = zipfile.is_zipfile(container.path)
-        if not in_zip:  # the preserved copy is named by its hash; the chat by its own name
+        if not zipfile.is_zipfile(container.path):
+            # The preserved copy is named by its hash; the chat by its own name.
             export = replace(export, source_name=container.name)
-        yield _chat_entry(container, export, result, options, in_zip)
-        yield from _messages(container, export, result, options, in_zip)
+            yield _chat_entry(container, export, result, options, in_zip=False)
+            yield from _messages(container, export, result, options, None)
+            return
+        yield _chat_entry(container, export, result, options, in_zip=True)
+        try:
+            # One open zip for every medium: opening it again per member would read
+            # its whole directory each time.
+            zf = zipfile.ZipFile(container.path)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise ImportFailed(f"the zip cannot be opened again ({type(exc).__name__})") \
+                from None
+        with zf:
+            yield from _messages(container, export, result, options, zf)
 
 
 def _zip_score(path: Path) -> int:
@@ -117,7 +128,7 @@ def _chat_name(container: Container, export: wa.ChatExport) -> str:
 
 
 def _chat_entry(container: Container, export: wa.ChatExport, result: wa.ChatResult,
-                options: ImportOptions, in_zip: bool) -> Entry:
+                options: ImportOptions, *, in_zip: bool) -> Entry:
     chat = _chat_name(container, export)
     fields = _compact({
         "chat": chat, "source_name": export.source_name, "encoding": export.encoding,
@@ -135,7 +146,9 @@ def _chat_entry(container: Container, export: wa.ChatExport, result: wa.ChatResu
 
 
 def _messages(container: Container, export: wa.ChatExport, result: wa.ChatResult,
-              options: ImportOptions, in_zip: bool) -> Iterator[Entry | Problem]:
+              options: ImportOptions, zf: zipfile.ZipFile | None) -> Iterator[Entry | Problem]:
+    """The messages; with ``zf`` (a zip export) the media it holds, else the files beside
+    the chat text that its messages name."""
     chat = _chat_name(container, export)
     match = wa.match_attachments(result.messages, export.members)
     refused = {PurePosixPath(m.name.replace("\\", "/")).name: m.problem
@@ -154,7 +167,7 @@ def _messages(container: Container, export: wa.ChatExport, result: wa.ChatResult
         if m.omitted_media:
             missing.append({"missing": "the chat was exported without media"})
         files: tuple[str, ...] = ()
-        if in_zip:
+        if zf is not None:
             for name in missing_of.get(m.index, []):
                 reason = refused.get(name)
                 missing.append({"name": name, "missing": f"refused: {reason}" if reason
@@ -164,15 +177,18 @@ def _messages(container: Container, export: wa.ChatExport, result: wa.ChatResult
             missing += [{"name": name, "missing": "refused: not a bare file name"}
                         for name in refused_names]
         yield _message_entry(m, chat, n, options.tz, locator, files, tuple(missing))
-        if in_zip:
+        if zf is not None:
             for name in match.by_message.get(m.index, []):
-                yield from _member_entry(container.path, name, f"{locator} file {name}",
+                yield from _member_entry(zf, container.path, name, f"{locator} file {name}",
                                          "media", locator)
+    if zf is None:
+        return
     for member in export.members:
         if member.problem is not None:
             yield Problem(f"member {_shown(member.name)}", f"not extracted: {member.problem}")
     for name in match.unreferenced:
-        yield from _member_entry(container.path, name, f"member {name}", "attachment", None)
+        yield from _member_entry(zf, container.path, name, f"member {name}", "attachment",
+                                 None)
 
 
 def _message_entry(m: wa.ChatMessage, chat: str, n: int, tz: tzinfo | None, locator: str,
@@ -211,22 +227,21 @@ def _beside(names: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
     return ok, [n for n in names if n not in ok]
 
 
-def _member_entry(path: Path, member: str, locator: str, kind: str,
+def _member_entry(zf: zipfile.ZipFile, path: Path, member: str, locator: str, kind: str,
                   parent: str | None) -> Iterator[Entry | Problem]:
     name = PurePosixPath(member.replace("\\", "/")).name
     try:
-        with zipfile.ZipFile(path) as zf:
-            info = zf.getinfo(member)
-            with zf.open(info) as fh:
-                payload: bytes | Opener
-                if info.file_size <= IN_MEMORY:
-                    payload = fh.read(IN_MEMORY + 1)
-                    size = len(payload)
-                else:
-                    size = 0
-                    while block := fh.read(BLOCK):  # the CRC is checked at the end
-                        size += len(block)
-                    payload = _member_opener(path, member)
+        info = zf.getinfo(member)
+        with zf.open(info) as fh:
+            payload: bytes | Opener
+            if info.file_size <= IN_MEMORY:
+                payload = fh.read(IN_MEMORY + 1)
+                size = len(payload)
+            else:
+                size = 0
+                while block := fh.read(BLOCK):  # the CRC is checked at the end
+                    size += len(block)
+                payload = _member_opener(path, member)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError,
             NotImplementedError, KeyError, ValueError) as exc:
         yield Problem(f"member {_shown(member)}", f"cannot be read ({type(exc).__name__}); "
