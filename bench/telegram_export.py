@@ -26,21 +26,24 @@ each, begin with their format's magic bytes and are otherwise random, so no two 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import shutil
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+from xml.sax.saxutils import escape as xml_escape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SEED = 20220224
 # Bump when the content scheme changes, so cached exports are made again.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 NOT_INCLUDED = "(File not included. Change data exporting settings to download.)"
 TOO_BIG = "(File exceeds maximum size. Change data exporting settings to download.)"
 CHAT_NAME = "Волонтерський штаб · Харків / Volunteers HQ"
@@ -107,15 +110,13 @@ FIRST_NAMES = ("Олена", "Андрій", "Наталія", "Дмитро", "
 LAST_NAMES = ("Коваленко", "Шевченко", "Бондаренко", "Ткаченко", "Кравчук", "Мельник",
               "Иванов", "Петренко", "K.", "S.", "Hrytsenko", "", "", "🇺🇦", "(Салтівка)",
               "Волонтер", "Лисенко", "Мороз")
-DOCUMENTS = (("Акт_огляду_місця_події_{n}.pdf", "application/pdf", b"%PDF-1.7\n"),
-             ("Протокол_допиту_свідка_{n}.docx",
-              "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              b"PK\x03\x04\x14\x00\x06\x00"),
-             ("список_потреб_{n}.xlsx",
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-              b"PK\x03\x04\x14\x00\x06\x00"),
-             ("координати_{n}.txt", "text/plain", b""),
-             ("video_evidence_{n}.zip", "application/zip", b"PK\x03\x04\x0a\x00\x00\x00"))
+# Documents are valid files of their kind (a PDF with a text layer, a DOCX, UTF-8 text,
+# a ZIP archive), as in a real export, so an importer that reads them finds no damage.
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOCUMENTS = (("Акт_огляду_місця_події_{n}.pdf", "application/pdf", "pdf"),
+             ("Протокол_допиту_свідка_{n}.docx", DOCX_MIME, "docx"),
+             ("координати_{n}.txt", "text/plain", "txt"),
+             ("video_evidence_{n}.zip", "application/zip", "zip"))
 STICKER_EMOJI = ("👍", "🙏", "😢", "🔥", "❤️", "😡", "🇺🇦", "💪")
 PHOTO_SIZES = ((1280, 960), (960, 1280), (1280, 720), (720, 1280), (1280, 853), (1179, 2556),
                (2560, 1920), (800, 600), (1080, 1080))
@@ -372,21 +373,48 @@ class _Generator:
 
     # -- media --------------------------------------------------------------------------
 
-    def media_file(self, folder: str, name: str, magic: bytes) -> tuple[str, int]:
-        """Write one media file; its path relative to result.json and its size."""
+    def media_file(self, folder: str, name: str, magic: bytes = b"",
+                   body: bytes | None = None) -> tuple[str, int]:
+        """Write one media file: ``body``, or ``magic`` and random bytes; its path
+        relative to result.json and its size."""
         rng = self.rng
         path = self.out / folder / name
         if path.parent not in self.made_dirs:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.made_dirs.add(path.parent)
-        index = self.spec.media - self.files_left
-        body = (magic + b"svidok-bench %d\n" % index
-                + rng.randbytes(rng.randint(1024, 6 * 1024)))
+        if body is None:
+            body = (magic + b"svidok-bench %d\n" % self.file_index()
+                    + rng.randbytes(rng.randint(1024, 6 * 1024)))
         path.write_bytes(body)
         self.files_left -= 1
         self.stats.media_files += 1
         self.stats.media_bytes += len(body)
         return f"{folder}/{name}", len(body)
+
+    def file_index(self) -> int:
+        """The index of the next media file, which makes its content unique."""
+        return self.spec.media - self.files_left
+
+    def document(self, kind: str, title: str) -> bytes:
+        rng = self.rng
+        index = self.file_index()
+        if kind == "pdf":
+            # Plain Helvetica has no Cyrillic: the text layer is English.
+            lines = [f"Site inspection report, svidok-bench {index}",
+                     *(" ".join(rng.choice(EN) for _ in range(12)) for _ in range(8))]
+            return _pdf(lines, rng.randbytes(rng.randint(1024, 4 * 1024)))
+        if kind == "docx":
+            paragraphs = [f"{title} ({index})",
+                          *(self.words(rng.randint(8, 40)) for _ in range(rng.randint(2, 6)))]
+            return _docx(paragraphs, rng.randbytes(rng.randint(1024, 4 * 1024)))
+        if kind == "txt":
+            rows = [f"# {title} ({index})"]
+            for _ in range(rng.randint(30, 120)):
+                rows.append(f"{rng.uniform(49.9, 50.1):.6f}, {rng.uniform(36.1, 36.4):.6f}  "
+                            f"{rng.choice(UK)} {rng.choice(UK)}")
+            return ("\n".join(rows) + "\n").encode("utf-8")
+        return _zip({"README.txt": f"{title} ({index})\n".encode(),
+                     f"clip_{index}.bin": rng.randbytes(rng.randint(1024, 5 * 1024))})
 
     def number(self, kind: str) -> int:
         self.counters[kind] = self.counters.get(kind, 0) + 1
@@ -420,9 +448,10 @@ class _Generator:
             msg.update(file=path, file_size=size, media_type="voice_message",
                        mime_type="audio/ogg", duration_seconds=rng.randint(1, 240))
         elif kind == "document":
-            pattern, mime, magic = rng.choice(DOCUMENTS)
+            pattern, mime, doc_kind = rng.choice(DOCUMENTS)
             name = pattern.format(n=self.number("document"))
-            path, size = self.media_file("files", name, magic)
+            body = self.document(doc_kind, name.rsplit(".", 1)[0].replace("_", " "))
+            path, size = self.media_file("files", name, body=body)
             msg.update(file=path, file_name=name, file_size=size, mime_type=mime)
         elif kind == "sticker":
             n = self.number("sticker")
@@ -540,6 +569,83 @@ def generate(out_dir: Path, messages: int, media: int, seed: int = DEFAULT_SEED,
     """Write an export of ``messages`` messages and ``media`` media files into
     ``out_dir`` (which should be empty or absent)."""
     return _Generator(ExportSpec(messages, media, seed), out_dir).write(progress)
+
+
+# -- documents ---------------------------------------------------------------------------
+
+
+def _pdf(lines: list[str], filler: bytes) -> bytes:
+    """A one-page PDF whose text layer holds ``lines`` (ASCII in the text, which the
+    standard Helvetica encodes as is), plus an unreferenced stream of ``filler`` bytes."""
+    def escape(text: str) -> str:
+        return (text.encode("ascii", "replace").decode().replace("\\", "\\\\")
+                .replace("(", "\\(").replace(")", "\\)"))
+
+    content = "BT /F1 11 Tf 50 790 Td 14 TL\n" + "".join(
+        f"({escape(line)}) '\n" for line in lines) + "ET\n"
+    stream = content.encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(filler), filler),
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    """A ZIP archive with fixed member times, so the same members give the same bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2022, 3, 1, 12, 0, 0))
+            info.compress_type = (zipfile.ZIP_DEFLATED if name.endswith(".xml")
+                                  or name.endswith(".rels") or name.endswith(".txt")
+                                  else zipfile.ZIP_STORED)
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def _docx(paragraphs: list[str], filler: bytes) -> bytes:
+    """A minimal WordprocessingML document, with ``filler`` as an unreferenced part."""
+    body = "".join(f"<w:p><w:r><w:t xml:space=\"preserve\">{xml_escape(p)}</w:t></w:r></w:p>"
+                   for p in paragraphs)
+    return _zip({
+        "[Content_Types].xml": (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            b'<Default Extension="rels" '
+            b'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            b'<Default Extension="xml" ContentType="application/xml"/>'
+            b'<Default Extension="bin" ContentType="application/octet-stream"/>'
+            b'<Override PartName="/word/document.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+            b'</Types>'),
+        "_rels/.rels": (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+            b'</Relationships>'),
+        "word/document.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/'
+            f'main"><w:body>{body}</w:body></w:document>').encode(),
+        "word/media/filler.bin": filler,
+    })
 
 
 # -- a cached export, for the benchmark -------------------------------------------------

@@ -4,10 +4,12 @@ Svidok's own reader reads every message of it, with no problem, and finds every 
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from svidok.sources.documents import read_document
 from svidok.sources.telegram import Message, Problem, read_export
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -58,3 +60,24 @@ def test_refuses_more_media_than_messages(tmp_path: Path,
 
     with pytest.raises(ValueError, match="media"):
         telegram_export.generate(tmp_path, messages=3, media=4)
+
+
+def test_generated_documents_read_clean(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents in files/ are valid of their kind, as in a real export: an importer that
+    reads them must not see damage that only the generator put there."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import telegram_export
+
+    telegram_export.generate(tmp_path, messages=2_000, media=400)
+    documents = sorted((tmp_path / "files").iterdir())
+    kinds = {p.suffix for p in documents}
+    assert {".pdf", ".docx", ".txt", ".zip"} <= kinds
+    for path in documents:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                assert zf.testzip() is None
+            continue
+        doc = read_document(path)
+        assert doc.problems == ()
+        assert "svidok-bench" in doc.text or path.stem.replace("_", " ") in doc.text
