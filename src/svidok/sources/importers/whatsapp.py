@@ -65,7 +65,9 @@ class WhatsAppImporter:
         try:
             result = wa.parse_chat(export.text, date_order=options.date_order)
         except wa.DateOrderUnknown as exc:
-            raise ImportFailed(f"cannot tell day from month: {exc}") from None
+            # An unchanged file is not read again without --rehash, so say so here.
+            raise ImportFailed(f"cannot tell day from month: {exc}; ingest it again with "
+                               "--rehash and --date-order") from None
         if result.platform is None:
             raise ImportFailed("no WhatsApp message header found: not a chat export")
         for p in (*export.problems, *result.problems):
