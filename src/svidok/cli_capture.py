@@ -117,8 +117,10 @@ def _show(entry: dict[str, Any]) -> None:
         if entry["embedded"]:
             parts.append(f"{entry['embedded']} embedded files")
         ids = ", ".join(str(i["id"]) for i in entry["items"]) or "none"
-        out.print(safe(f"Captured {url}{moved} ({', '.join(parts)}): stored as items {ids}; "
-                       f"folder {entry['folder']}"))
+        read = sum(i["items"] for i in entry["imports"])
+        inside = f" ({read} more read from inside them)" if read else ""
+        out.print(safe(f"Captured {url}{moved} ({', '.join(parts)}): stored as items {ids}"
+                       f"{inside}; folder {entry['folder']}"))
     for warning in entry["warnings"]:
         err.print(safe(f"Warning: {warning}"), style="yellow")
     if entry["error"]:
