@@ -1,4 +1,5 @@
-"""The ``svidok`` command: ``init``, ``ingest``, ``verify``, ``status``, ``items``, ``log``.
+"""The ``svidok`` command: ``init``, ``ingest``, ``capture``, ``verify``, ``status``,
+``items``, ``imports``, ``log``.
 
 Exit status: 0 all went well; 1 something failed (each failure is named); 2 the command
 was used wrongly; 3 ``verify`` found a missing or altered original or a custody-log problem.
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from svidok import __version__
+from svidok.cli_capture import capture_cmd
 from svidok.cli_common import CTX, EXIT_FAILED, EXIT_FIXITY, JsonOpt, fail, opened
 from svidok.cli_imports import imports_app, print_imports, reading_options
 from svidok.cli_items import items_app
@@ -39,6 +41,7 @@ app = typer.Typer(help="Svidok: preserve evidence so a court can trust it.",
 app.add_typer(items_app, name="items")
 app.add_typer(imports_app, name="imports")
 app.add_typer(log_app, name="log")
+app.command("capture")(capture_cmd)
 
 def _version(value: bool) -> None:
     if value:

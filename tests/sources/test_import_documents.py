@@ -19,6 +19,7 @@ from svidok.db.schema import items
 from svidok.home import Home
 from svidok.locker.ingest import IngestOptions, ingest
 from svidok.locker.report import BatchReport
+from svidok.sources.importer import ImportOptions
 
 DATA = Path(__file__).parents[1] / "data"
 ARTICLE = """\
@@ -177,14 +178,17 @@ def test_a_docx(home: Home, tmp_path: Path) -> None:
                                                         metadata.version("python-docx"))
 
 
-def test_plain_text_falls_back_to_a_document(home: Home, tmp_path: Path) -> None:
+def test_plain_text_is_kept_as_it_is_unless_read_as_a_document(
+        home: Home, tmp_path: Path) -> None:
     folder = source(tmp_path)
     (folder / "note.txt").write_text("Свідок: забрали паспорт.\n", encoding="utf-8")
     shutil.copy(DATA / "sources" / "whatsapp" / "chat-miner_android_ddmmyy_24h.txt", folder)
     report = run(home, folder)
     used = {o.rel_path: o.importer for o in report.imports}
-    assert used == {"note.txt": "document/1",
-                    "chat-miner_android_ddmmyy_24h.txt": "whatsapp/1"}
+    assert used == {"chat-miner_android_ddmmyy_24h.txt": "whatsapp/1"}
+    forced = ingest(home, [folder / "note.txt"], IngestOptions(
+        rehash=True, reading=ImportOptions(forced="document")))
+    assert [o.importer for o in forced.imports] == ["document/1"]
     fields = document(home)["fields"]
     assert fields["type"] == "text" and fields["tool"] == "svidok"
     assert fields["text"] == "Свідок: забрали паспорт.\n"

@@ -297,3 +297,12 @@ def test_an_import_killed_midway_resumes_and_records_each_message_once(
     assert events == total + 2  # each message, the chat and result.json: one capture each
     verified = run_svidok(["verify"], env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_after_a_failed_reading_the_same_ingest_with_tz_reads_it(home: Home) -> None:
+    first = ingest(home, [TG2MD / "result.json"])
+    assert one_import(first).state == "failed"
+    again = ingest(home, [TG2MD / "result.json"], KYIV)  # unchanged, yet read again
+    result = one_import(again)
+    assert (result.state, result.items) == ("finished", 20)
+    assert ingest(home, [TG2MD / "result.json"], KYIV).imports == []  # now it is done

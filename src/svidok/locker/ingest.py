@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from svidok import __version__
 from svidok.custody import log
-from svidok.db.schema import batches, items, sightings
+from svidok.db.schema import batches, imports, items, sightings
 from svidok.home import Home
 from svidok.locker.recorder import BatchContext, Recorder
 from svidok.locker.report import (
@@ -191,6 +191,17 @@ class Ingest:
                     mine_seen.add((seen.root, seen.rel_path_bytes))
                 else:
                     earlier.add((seen.root, seen.rel_path_bytes, seen.size, seen.mtime_ns))
+            # A container whose last reading failed (no --tz, no --date-order) is read
+            # again, though unchanged: the user is running the ingest to fix just that.
+            last: dict[Key, str] = {}
+            for run in conn.execute(select(imports.c.root, imports.c.rel_path_bytes,
+                                           imports.c.state)
+                                    .where(imports.c.root.in_(root_set),
+                                           imports.c.batch_id != self.batch_id)
+                                    .order_by(imports.c.id)):
+                last[(run.root, bytes(run.rel_path_bytes))] = run.state
+            retry = {key for key, state in last.items() if state != "finished"}
+            earlier = {e for e in earlier if (e[0], e[1]) not in retry}
         return mine, mine_seen, earlier, earlier_skips
 
     # -- listing ----------------------------------------------------------------------

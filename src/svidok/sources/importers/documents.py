@@ -21,7 +21,6 @@ from svidok import __version__
 from svidok.sources.documents import DocumentError, DocumentLimits, read_document
 from svidok.sources.documents.model import Document
 from svidok.sources.importer import (
-    FALLBACK,
     POSSIBLE,
     Container,
     Entry,
@@ -52,7 +51,10 @@ class DocumentImporter:
             return POSSIBLE
         if kind in ("text/xml", "application/xml") and b"<html" in container.head[:8192]:
             return POSSIBLE
-        return FALLBACK if kind == "text/plain" else 0
+        # Plain text is not offered: its text is the original itself, and a document
+        # entry repeating it for every letter and note would only double the locker.
+        # --as document still reads it (to decode an unusual encoding, say).
+        return 0
 
     def read(self, container: Container, options: ImportOptions) -> Iterator[Entry | Problem]:
         try:

@@ -65,9 +65,9 @@ class WhatsAppImporter:
         try:
             result = wa.parse_chat(export.text, date_order=options.date_order)
         except wa.DateOrderUnknown as exc:
-            # An unchanged file is not read again without --rehash, so say so here.
-            raise ImportFailed(f"cannot tell day from month: {exc}; ingest it again with "
-                               "--rehash and --date-order") from None
+            # The parser's message says which option to pass; the same ingest with it
+            # reads the file again, unchanged as it is, since this reading failed.
+            raise ImportFailed(f"cannot tell day from month: {exc}") from None
         if result.platform is None:
             raise ImportFailed("no WhatsApp message header found: not a chat export")
         for p in (*export.problems, *result.problems):
