@@ -76,3 +76,21 @@ def test_sha_key_is_a_signed_64_bit_prefix() -> None:
     assert sha_key("0" * 64) == -(2**63)
     assert sha_key("f" * 64) == 2**63 - 1
     assert sha_key("8" + "0" * 63) == 0
+
+
+def test_a_context_template_gives_the_digest_of_the_whole_document() -> None:
+    from datetime import UTC, datetime
+
+    from svidok.custody.capture import ContextTemplate, context_digest
+
+    moment = datetime(2024, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    common = {"batch_id": 7, "root": "/evidence/Харків", "mtime_ns": None, "ctime_ns": None,
+              "atime_ns": None, "collector": "Олена \"О\"", "note": None, "host": "vm",
+              "svidok_version": "0.1.0"}
+    template = ContextTemplate(common, moment)
+    for name, place, size, sha in (
+            ("chat 1 message 2", b"export/result.json\x00chat 1 message 2", 552, "a" * 64),
+            ("лист \\ \"x\"\n", b"\xff\xfe/mail.mbox\x00message 0", 0, "0" * 64)):
+        row = {**common, "original_name": name, "rel_path_bytes": place, "size": size,
+               "record_sha256": sha}
+        assert template.digest(name, place, size, sha) == context_digest(row, moment)

@@ -7,6 +7,7 @@ the connection's dialect and every value is a bound parameter.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,8 +23,9 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
     order = compiled.positiontup
     if order is not None:  # positional paramstyle (SQLite's qmark)
         at = [columns.index(name) for name in order]
+        pick = operator.itemgetter(*at)  # in C: a generator per row cost a second per 10**6
         params: Sequence[Any] = rows if at == list(range(len(columns))) else [
-            tuple(row[i] for i in at) for row in rows]
+            pick(row) if len(at) > 1 else (pick(row),) for row in rows]
     else:  # named paramstyle (psycopg's pyformat)
         params = [dict(zip(columns, row, strict=True)) for row in rows]
     conn.exec_driver_sql(str(compiled), params)
@@ -35,15 +37,13 @@ def bulk_insert_typed(conn: Connection, table: Table, columns: Sequence[str],
     what the database stores), as SQLAlchemy would apply it, once per column."""
     processors = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
     active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
-    if active:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for i, proc in active:
-                values[i] = proc(values[i])
-            converted.append(tuple(values))
-        rows = converted
-    bulk_insert(conn, table, columns, [tuple(r) for r in rows])
+    converted: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = list(row)
+        for i, proc in active:
+            values[i] = proc(values[i])
+        converted.append(tuple(values))
+    bulk_insert(conn, table, columns, converted)
 
 
 def stream_rows(conn: Connection, statement: Select[Any],

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from svidok import __version__
 from svidok.custody import events as custody
-from svidok.custody.capture import capture_event, sighting_event
+from svidok.custody.capture import ContextTemplate, capture_event, sighting_event
 from svidok.custody.events import canonical_json
 from svidok.db.bulk import bulk_insert_typed, reserve_ids
 from svidok.db.schema import import_problems, imports, items, originals, sightings
@@ -430,20 +430,23 @@ class EntryWriter:
                 parent_id=bindparam("b_parent"), previous_id=bindparam("b_previous")), fixes)
         log: list[custody.CustodyEvent] = []
         seen_rows: list[dict[str, Any]] = []
+        template = ContextTemplate(self._common(), now)
         for i, row in enumerate(rows):
             entry = row.entry
             self._remember(entry.locator, item_of(i))
+            context = self._context(row) if i not in id_of else values_of[i]
+            digest = template.digest(context["original_name"], row.place, context["size"],
+                                     row.record_sha)
             if i in id_of:
-                log.append(capture_event(row.sha256 or row.record_sha, values_of[i], now,
-                                         id_of[i]))
+                log.append(capture_event(row.sha256 or row.record_sha, context, now,
+                                         id_of[i], context=digest))
                 continue
             owner = item_of(i)
-            context = self._context(row)
             seen_rows.append({**context, "item_id": owner, "parent_id": row.parent_id,
                               "rel_path": self._shown(entry.locator), "seen_at": now,
                               "locator": entry.locator, "record": row.record.decode()})
             log.append(sighting_event(row.sha256 or self._identity(conn, owner),
-                                      context, now, owner))
+                                      context, now, owner, context=digest))
         if seen_rows:
             conn.execute(insert(sightings), seen_rows)
         for sha, ref in by_sha.items():
@@ -549,15 +552,19 @@ class EntryWriter:
     def _shown(self, locator: str) -> str:
         return f"{self.place.rel_path}#{locator}"
 
-    def _context(self, row: _Row) -> dict[str, Any]:
+    def _common(self) -> dict[str, Any]:
+        """What every entry's capture context of this import shares."""
         p = self.place
+        return {"batch_id": p.batch_id, "root": p.root, "mtime_ns": None, "ctime_ns": None,
+                "atime_ns": None, "collector": p.collector, "note": p.note, "host": p.host,
+                "svidok_version": __version__}
+
+    def _context(self, row: _Row) -> dict[str, Any]:
         entry = row.entry
-        return {"batch_id": p.batch_id, "original_name": (entry.name or entry.locator)[:1000],
-                "root": p.root, "rel_path_bytes": row.place,
+        return {**self._common(), "original_name": (entry.name or entry.locator)[:1000],
+                "rel_path_bytes": row.place,
                 "size": row.size if row.size is not None else len(row.record),
-                "mtime_ns": None, "ctime_ns": None, "atime_ns": None,
-                "collector": p.collector, "note": p.note, "host": p.host,
-                "svidok_version": __version__, "record_sha256": row.record_sha}
+                "record_sha256": row.record_sha}
 
     def close(self) -> Figures:
         self.flush()
