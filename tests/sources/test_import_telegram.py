@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from conftest import run_svidok
@@ -19,6 +20,7 @@ from svidok.custody.proofs import events_of
 from svidok.db.schema import custody_events, import_problems, imports, items, sightings
 from svidok.home import Home
 from svidok.locker.ingest import BatchReport, IngestOptions, ingest
+from svidok.sources import recording
 from svidok.sources.importer import ImportOptions
 
 DATA = Path(__file__).parent.parent / "data"
@@ -306,3 +308,20 @@ def test_after_a_failed_reading_the_same_ingest_with_tz_reads_it(home: Home) -> 
     result = one_import(again)
     assert (result.state, result.items) == ("finished", 20)
     assert ingest(home, [TG2MD / "result.json"], KYIV).imports == []  # now it is done
+
+
+def test_a_message_id_repeated_in_a_later_group_is_named_too(
+        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recording, "GROUP_ENTRIES", 2)  # each group a transaction of two
+    # Message 2 again as it was (it would be a sighting), message 3 again changed (it
+    # would be a new version): both are at a place already recorded, in another group.
+    folder = export(tmp_path / "export", [msg(i, str(i)) for i in (1, 2, 3, 4, 2, 5, 6)]
+                    + [msg(3, "changed")])
+    result = one_import(ingest(home, [folder]))
+    assert (result.items, result.problems) == (7, 2)  # the chat and six messages
+    assert result.first_problems == [("chat 1001 message 2", recording._TWICE),
+                                     ("chat 1001 message 3", recording._TWICE)]
+    assert len(rows(home, items.c.kind == "message")) == 6
+    with home.engine.connect() as conn:
+        captures = conn.execute(select(func.count()).select_from(custody_events)).scalar_one()
+    assert captures == 1 + 7  # result.json, then each item once: no event of the rollback

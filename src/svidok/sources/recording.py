@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from svidok import __version__
 from svidok.custody import events as custody
@@ -103,6 +104,8 @@ _ITEM_COLUMNS = (
     "collector", "note", "captured_at", "host", "svidok_version", "updated_at", "locator",
     "source_key", "version_key", "previous_id", "record", "record_sha256", "importer",
     "occurred_at", "error", "warning")
+_TWICE = ("appears twice in this container; the first is recorded, the second is kept "
+          "only in the container")
 _Ref = tuple[str, int]  # ("item", item id) or ("row", index in the group)
 
 
@@ -126,6 +129,7 @@ class EntryWriter:
         self._problems: list[Problem] = []
         self._bytes = 0
         self._ids: OrderedDict[str, int] = OrderedDict()  # locator -> item id
+        self._attempt: list[str] = []  # locators remembered by the transaction under way
 
     # -- buffering -----------------------------------------------------------------------
 
@@ -151,7 +155,11 @@ class EntryWriter:
     def _write(self, entries: list[Entry], problems: list[Problem]) -> None:
         place = self.place
         base = place.rel_path_bytes + b"\x00"
-        done = self._already_recorded([base + e.locator.encode() for e in entries])
+        # On a resumed import, what the killed run recorded is looked up first. Otherwise
+        # a place recorded twice is rare (a message id twice in an export): the unique
+        # constraint finds it, and only then is the group looked up (see _commit).
+        done = (self._already_recorded([base + e.locator.encode() for e in entries])
+                if self.resumed else {})
         rows: list[_Row] = []
         files: dict[bytes, _File] = {}
         pending = []
@@ -164,9 +172,7 @@ class EntryWriter:
             if at in done or at in this_group:
                 # Two entries at one place (a message id twice in one chat): the first is
                 # kept; the second stays in the preserved container, and is named.
-                problems.append(Problem(entry.locator, "appears twice in this container; "
-                                        "the first is recorded, the second is kept only in "
-                                        "the container"))
+                problems.append(Problem(entry.locator, _TWICE))
                 continue
             this_group.add(at)
             sha: str | None = None
@@ -192,8 +198,33 @@ class EntryWriter:
             self.home.blobs.publish(pending)
         for row in rows:
             self._finish_record(row, files)
+        self._commit(rows, files, problems)
+
+    def _commit(self, rows: list[_Row], files: dict[bytes, _File],
+                problems: list[Problem]) -> None:
+        self._attempt = []
+        try:
+            with self.home.engine.begin() as conn:
+                self._record(conn, rows, files, problems)
+            return
+        except IntegrityError:
+            if self.resumed:
+                raise
+            done = self._already_recorded([row.place for row in rows])
+            if not done:
+                raise
+        for locator in self._attempt:  # ids of the rolled-back transaction
+            self._ids.pop(locator, None)
+        for f in files.values():
+            f.linked = False
+        kept = []
+        for row in rows:
+            if row.place in done:
+                problems.append(Problem(row.entry.locator, _TWICE))
+            else:
+                kept.append(row)
         with self.home.engine.begin() as conn:
-            self._record(conn, rows, files, problems)
+            self._record(conn, kept, files, problems)
 
     def _already_recorded(self, places: Sequence[bytes]) -> dict[bytes, int]:
         """Entries this batch already recorded at these places, as item ids: on a resumed
@@ -319,6 +350,7 @@ class EntryWriter:
                                              ).hexdigest()
 
     def _remember(self, locator: str, item_id: int) -> None:
+        self._attempt.append(locator)
         self._ids[locator] = item_id
         if len(self._ids) > PARENTS_KEPT:
             self._ids.popitem(last=False)
@@ -379,6 +411,9 @@ class EntryWriter:
                     previous_of[index] = last[0]
                 by_key[entry.key] = (("row", index), row.version_key)
         new = [i for i in range(len(rows)) if i not in owner_of]
+        twice = self._seen_here(conn, rows, owner_of)
+        for i in sorted(twice):
+            problems.append(Problem(rows[i].entry.locator, _TWICE))
         id_of: dict[int, int] = {}
 
         def resolve(ref: _Ref) -> int:
@@ -434,6 +469,8 @@ class EntryWriter:
         for i, row in enumerate(rows):
             entry = row.entry
             self._remember(entry.locator, item_of(i))
+            if i in twice:
+                continue
             context = self._context(row) if i not in id_of else values_of[i]
             digest = template.digest(context["original_name"], row.place, context["size"],
                                      row.record_sha)
@@ -460,6 +497,21 @@ class EntryWriter:
         conn.execute(update(imports).where(imports.c.id == p.import_id).values(
             items=fig.items, versions=fig.versions, sightings=fig.sightings,
             problems=fig.problems))
+
+    def _seen_here(self, conn: Connection, rows: list[_Row],
+                   owner_of: dict[int, _Ref]) -> set[int]:
+        """Rows that would be sightings of the item recorded at their very place in this
+        batch: the same message twice in one export, unchanged, in different groups."""
+        owners = {ref[1] for ref in owner_of.values() if ref[0] == "item"}
+        if not owners:
+            return set()
+        p = self.place
+        here = {(item_id, bytes(at)) for item_id, at in conn.execute(
+            select(items.c.id, items.c.rel_path_bytes).where(
+                items.c.id.in_(sorted(owners)), items.c.batch_id == p.batch_id,
+                items.c.root == p.root))}
+        return {i for i, ref in owner_of.items()
+                if ref[0] == "item" and (ref[1], rows[i].place) in here}
 
     def _latest(self, conn: Connection, keys: list[str]) -> dict[str, tuple[int, str | None]]:
         """The newest version of each key: (item id, version key)."""
