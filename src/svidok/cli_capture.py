@@ -21,13 +21,12 @@ from svidok.home import Home, HomeError
 from svidok.locker.ingest import IngestError, IngestOptions, ingest
 from svidok.output import emit_json, err, out, safe
 from svidok.sources.web import (
-    CaptureError,
     CaptureOptions,
     PageCapture,
     capture,
-    check_url,
     chromium_problem,
 )
+from svidok.sources.web_fetch import CaptureError, check_url
 
 CAPTURES = "captures"
 

@@ -28,13 +28,12 @@ from svidok.cli_capture import capture_cmd
 from svidok.sources.warc import WebCapture, read_warc
 from svidok.sources.web import (
     CHROMIUM,
-    CaptureError,
     CaptureOptions,
     PageCapture,
     capture,
-    check_url,
     chromium_problem,
 )
+from svidok.sources.web_fetch import CaptureError, check_url
 
 MISSING_CHROMIUM = "/nonexistent/chromium"
 PNG = b"\x89PNG\r\n\x1a\n"

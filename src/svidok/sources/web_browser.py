@@ -6,6 +6,10 @@ temporary profile and background networking off, so the only traffic is the page
 The page itself is not fetched a second time: the browser is handed the response the
 capture recorded (``route.fulfill``), so the screenshot shows the bytes in the WARC.
 
+``html_facts`` finds in the page's HTML the images, videos and audio ``MEDIA_JS`` finds in
+the DOM, so they are fetched without a browser too, or when the browser never loaded them;
+keep the two in step.
+
 Playwright's async API, run in a loop of our own: some of its calls take no timeout
 (``response.body()`` waits as long as the server does, ``page.title()`` as long as a busy
 script does), and only ``asyncio.wait_for`` bounds them.
@@ -27,7 +31,8 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Request, Response, Route, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from svidok.sources.web import CaptureOptions, Exchange
+from svidok.sources.web import CaptureOptions
+from svidok.sources.web_fetch import Exchange
 
 # Background networking, component updates and sync would call Google; a closed network
 # refuses them and an open one should not see them. No sandbox: it needs user namespaces,
@@ -54,6 +59,7 @@ MEDIA_JS = """() => {
   }
   return urls.filter(u => u);
 }"""
+MAX_HTML_PARSE = 32 * 1024 * 1024
 
 
 T = TypeVar("T")
@@ -113,6 +119,26 @@ def _forwarded(headers: list[tuple[str, str]]) -> dict[str, str]:
             value = joined[key] + ("\n" if key == "set-cookie" else ", ") + value
         joined[key] = value
     return joined
+
+
+def html_facts(exchange: Exchange) -> tuple[str | None, list[str]]:
+    """The title and the images, videos and audio a page's HTML names, as absolute URLs."""
+    if exchange.size == 0 or exchange.size > MAX_HTML_PARSE:
+        return None, []
+    import lxml.html
+    from lxml.etree import ParserError
+
+    try:
+        doc = lxml.html.document_fromstring(exchange.body.read_bytes(),
+                                            base_url=exchange.url)
+    except (ParserError, ValueError):
+        return None, []
+    title = doc.findtext(".//title")
+    doc.make_links_absolute(handle_failures="discard")
+    urls = [*doc.xpath("//img/@src"), *doc.xpath("//video/@src"), *doc.xpath("//video/@poster"),
+            *doc.xpath("//audio/@src"), *doc.xpath("//video/source/@src"),
+            *doc.xpath("//audio/source/@src")]
+    return (title.strip() or None) if title else None, [str(u) for u in urls]
 
 
 def render(main: Exchange, shot: Path, options: CaptureOptions, deadline: float,
