@@ -11,6 +11,9 @@ import gzip
 import hashlib
 import json
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,6 +232,33 @@ def test_a_refused_connection_keeps_nothing(tmp_path: Path) -> None:
     assert page.folder is None
     assert page.error == "the connection to 127.0.0.1:1 was refused"
     assert list(tmp_path.iterdir()) == []  # no partial folder left
+
+
+def test_a_host_name_lookup_is_bounded_by_the_timeout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real, release = socket.getaddrinfo, threading.Event()
+
+    def lookup(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "stalled.example":  # name servers that never answer
+            release.wait(60)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if host == "unknown.example":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    options = CaptureOptions(timeout=1, screenshot=False)
+    try:
+        started = time.monotonic()
+        page = capture("http://stalled.example/", tmp_path / "a", options)
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+    assert page.folder is None
+    assert page.error == "the host name stalled.example was not resolved within the time allowed"
+    page = capture("http://unknown.example/", tmp_path / "b", options)
+    assert page.error == "the host name unknown.example cannot be resolved"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_page_that_never_finishes_keeps_what_arrived(site: WebServer, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import http.client
 import io
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -148,17 +149,49 @@ class _Wire(io.RawIOBase):
         return io.BufferedReader(self, BLOCK)
 
 
+def _resolve(host: str, port: int, deadline: float) -> list[tuple[Any, ...]]:
+    """The addresses of ``host``. getaddrinfo takes no timeout, and the resolver's own add up
+    to minutes with unreachable name servers, so it runs in a thread that is left behind, not
+    waited for, when the time is over: a daemon, so it never keeps the process alive."""
+    found: list[tuple[Any, ...]] = []
+    failed: list[OSError] = []
+
+    def lookup() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=lookup, name="svidok-resolve", daemon=True)
+    worker.start()
+    worker.join(max(deadline - time.monotonic(), 0.01))
+    if worker.is_alive():
+        raise FetchError(f"the host name {host} was not resolved within the time allowed")
+    if failed and not isinstance(failed[0], socket.gaierror):
+        raise FetchError(f"cannot connect to {host}:{port} ({_why(failed[0])})")
+    if not found:
+        raise FetchError(f"the host name {host} cannot be resolved")
+    return found
+
+
 def _open(host: str, port: int, deadline: float) -> socket.socket:
-    try:
-        return socket.create_connection((host, port), max(deadline - time.monotonic(), 0.01))
-    except socket.gaierror:
-        raise FetchError(f"the host name {host} cannot be resolved") from None
-    except ConnectionRefusedError:
-        raise FetchError(f"the connection to {host}:{port} was refused") from None
-    except TimeoutError:
-        raise FetchError(f"no connection to {host}:{port} within the time allowed") from None
-    except OSError as exc:
-        raise FetchError(f"cannot connect to {host}:{port} ({_why(exc)})") from None
+    # socket.create_connection, with the lookup bounded and each address given only the
+    # time that is left, not the whole timeout again.
+    last: OSError = TimeoutError()
+    for family, kind, proto, _, address in _resolve(host, port, deadline):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+    if isinstance(last, ConnectionRefusedError):
+        raise FetchError(f"the connection to {host}:{port} was refused")
+    if isinstance(last, TimeoutError):
+        raise FetchError(f"no connection to {host}:{port} within the time allowed")
+    raise FetchError(f"cannot connect to {host}:{port} ({_why(last)})")
 
 
 def _certificate(sock: ssl.SSLSocket, verify_error: str | None) -> dict[str, Any]:
@@ -297,9 +330,8 @@ def _read_body(response: http.client.HTTPResponse, out: IO[bytes], exchange: Exc
 
 def follow_redirects(url: str, spool: Callable[[], tuple[Path, Path]], options: FetchOptions,
                      deadline: float, referer: str | None = None) -> Iterator[Exchange]:
-    """Each hop of a URL's redirects, each fetched into the two files ``spool`` names;
-    FetchError when the first hop brought nothing; after that, the last hop carries the
-    error."""
+    """Each hop of a URL's redirects, fetched into the files ``spool`` names; FetchError when
+    the first hop brought nothing; after that, the last hop carries the error."""
     for hop in range(options.max_redirects + 1):
         raw, body = spool()
         try:
