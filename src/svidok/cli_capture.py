@@ -5,11 +5,21 @@ sources/web.py) and that folder is ingested at once, as one batch, so the WARC, 
 screenshot or file, and the capture context become originals with custody events. One URL
 failing never stops the others; the exit status is 1 when any part of any URL failed.
 Nothing from the pages themselves (content, titles, cookies) is printed.
+
+A capture killed mid-way leaves its hidden ``.<name>.partial`` folder behind; the next run
+removes such leftovers, but only when no other capture is running (see ``_running``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import itertools
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,19 +35,76 @@ from svidok.sources.web import (
     PageCapture,
     capture,
     chromium_problem,
+    partial_folder,
 )
 from svidok.sources.web_fetch import CaptureError, check_url
 
 CAPTURES = "captures"
+RUNS_LOCK = "capture-runs.lock"  # in <home>/locks, beside Home.lock's
+# partial_folder of a _new_folder name; nothing else in captures/ is ever removed.
+LEFTOVER = re.compile(r"\.\d{8}T\d{6}Z-\d+\.partial")
 
 
 def _new_folder(parent: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for n in itertools.count(1):
         path = parent / f"{stamp}-{n}"
-        if not path.exists() and not path.with_name(f".{path.name}.partial").exists():
+        if not path.exists() and not partial_folder(path).exists():
             return path
     raise AssertionError("unreachable")
+
+
+def _remove_leftovers(parent: Path, before: float) -> tuple[list[str], list[str]]:
+    """Remove the unfinished folders of killed captures from ``parent``: LEFTOVER names only,
+    last changed before ``before``, real folders, never through a symbolic link (``parent``
+    included). The names removed, and what could not be removed, as messages."""
+    removed: list[str] = []
+    failed: list[str] = []
+    try:
+        # By descriptor, so a name swapped for a link meanwhile is refused, not followed.
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return removed, failed
+    try:
+        with os.scandir(fd) as entries:
+            names = sorted(e.name for e in entries if LEFTOVER.fullmatch(e.name)
+                           and e.is_dir(follow_symlinks=False)
+                           and e.stat(follow_symlinks=False).st_mtime < before)
+        for name in names:
+            try:
+                shutil.rmtree(name, dir_fd=fd)
+            except OSError as exc:
+                failed.append(f"{name} ({exc.strerror or exc})")
+            else:
+                removed.append(name)
+    finally:
+        os.close(fd)
+    return removed, failed
+
+
+@contextmanager
+def _running(home_dir: Path, parent: Path) -> Iterator[tuple[list[str], list[str]]]:
+    """Held, shared, while this run captures, so a run starting meanwhile never takes this
+    run's unfinished folder for a leftover. Only a run that gets it exclusively, when no
+    other capture is running, removes leftovers first; the kernel drops a killed run's lock.
+    Yields what ``_remove_leftovers`` did."""
+    started = time.time()
+    (home_dir / "locks").mkdir(mode=0o700, exist_ok=True)
+    fd = os.open(home_dir / "locks" / RUNS_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        removed: list[str] = []
+        failed: list[str] = []
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another capture is running: a .partial folder may be its work
+        else:
+            removed, failed = _remove_leftovers(parent, started)
+        # Not atomic: a run that slips in between may clean up, and nothing of ours exists yet.
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield removed, failed
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _capture(parent: Path, url: str, options: CaptureOptions) -> PageCapture:
@@ -126,6 +193,15 @@ def _show(entry: dict[str, Any]) -> None:
         err.print(safe(f"Error: {url}: {entry['error']}"), style="red")
 
 
+def _show_leftovers(removed: list[str], unremovable: list[str]) -> None:
+    if removed:
+        err.print(safe(f"Removed {len(removed)} unfinished capture folder(s) left by an "
+                       f"interrupted capture: {', '.join(removed)}"))
+    for problem in unremovable:
+        err.print(safe(f"Warning: could not remove the unfinished capture {problem}"),
+                  style="yellow")
+
+
 def capture_cmd(
     urls: Annotated[list[str], typer.Argument(
         help="Web pages or direct links to files, http:// or https://.", show_default=False)],
@@ -151,17 +227,20 @@ def capture_cmd(
     with opened(as_json) as home:
         parent = home.settings.home / CAPTURES
         parent.mkdir(mode=0o700, exist_ok=True)
-        try:
-            for index, url in enumerate(urls, 1):
-                if as_json:
-                    results.append(_one(home, parent, url, options, ingest_options))
-                    continue
-                with err.status(safe(f"Capturing {index}/{len(urls)}: {url}")):
-                    results.append(_one(home, parent, url, options, ingest_options))
-                _show(results[-1])
-        except KeyboardInterrupt:
-            fail("interrupted; what was captured before is stored; run the command again "
-                 "for the rest", as_json, 130)
+        with _running(home.settings.home, parent) as (removed, unremovable):
+            if not as_json:
+                _show_leftovers(removed, unremovable)
+            try:
+                for index, url in enumerate(urls, 1):
+                    if as_json:
+                        results.append(_one(home, parent, url, options, ingest_options))
+                        continue
+                    with err.status(safe(f"Capturing {index}/{len(urls)}: {url}")):
+                        results.append(_one(home, parent, url, options, ingest_options))
+                    _show(results[-1])
+            except KeyboardInterrupt:
+                fail("interrupted; what was captured before is stored; run the command "
+                     "again for the rest", as_json, 130)
     failed = sum(1 for r in results if r["error"])
     if as_json:
         emit_json(results)

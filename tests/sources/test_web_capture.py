@@ -7,6 +7,7 @@ Every server listens on 127.0.0.1 (webserver.py). Tests that start Chromium skip
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
@@ -415,3 +416,55 @@ def test_the_command_without_chromium_says_what_to_install(
     code, stdout, stderr = svidok("capture", site.url("/page.html"), "--no-screenshot")
     assert code == 0, stderr
     assert "Captured" in stdout and "stored as items" in stdout
+
+
+def leftover(captures: Path, name: str, age: float = 3600) -> Path:
+    """A capture folder as a killed capture left it, last changed ``age`` seconds ago."""
+    (captures / name / ".fetched").mkdir(parents=True)
+    (captures / name / "capture.warc.gz").write_bytes(b"half a WARC")
+    then = time.time() - age
+    os.utime(captures / name, (then, then))
+    return captures / name
+
+
+def test_leftovers_of_a_killed_capture_are_removed_and_nothing_else(
+        env: dict[str, str], tmp_path: Path) -> None:
+    assert svidok("init")[0] == 0
+    captures = Path(env["SVIDOK_HOME"]) / "captures"
+    captures.mkdir(exist_ok=True)
+    killed = leftover(captures, ".20250101T000000Z-1.partial")
+    complete = leftover(captures, "20250101T000000Z-2")  # a finished capture: never touched
+    other = leftover(captures, ".notes.partial")  # not a name capture gives
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "kept.txt").write_text("kept")
+    link = captures / ".20250101T000000Z-3.partial"
+    link.symlink_to(elsewhere, target_is_directory=True)
+
+    code, _, stderr = svidok("capture", "http://127.0.0.1:1/gone", "--no-screenshot")
+    assert code == 1 and "refused" in stderr
+    assert not killed.exists()
+    assert "Removed 1 unfinished capture folder(s)" in stderr and killed.name in stderr
+    assert names(complete) == [".fetched", "capture.warc.gz"]
+    assert names(other) == [".fetched", "capture.warc.gz"]
+    assert link.is_symlink() and (elsewhere / "kept.txt").read_text() == "kept"
+
+
+def test_an_unfinished_capture_of_a_run_still_going_is_left_alone(env: dict[str, str]) -> None:
+    assert svidok("init")[0] == 0
+    home = Path(env["SVIDOK_HOME"])
+    (home / "captures").mkdir(exist_ok=True)
+    old = leftover(home / "captures", ".20250101T000000Z-1.partial")
+    new = leftover(home / "captures", ".20250101T000000Z-2.partial", age=-60)  # after ours
+
+    (home / "locks").mkdir(exist_ok=True)
+    with (home / "locks" / "capture-runs.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)  # another capture is running
+        code, _, stderr = svidok("capture", "http://127.0.0.1:1/gone", "--no-screenshot")
+    assert code == 1 and "Removed" not in stderr
+    assert old.is_dir() and new.is_dir()
+
+    code, _, stderr = svidok("capture", "http://127.0.0.1:1/gone", "--no-screenshot")
+    assert code == 1 and f"Removed 1 unfinished capture folder(s) left by an interrupted " \
+        f"capture: {old.name}" in stderr
+    assert not old.exists() and new.is_dir()

@@ -323,12 +323,17 @@ class _Capture:
         path.write_text(json.dumps(context, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
+def partial_folder(out_dir: Path) -> Path:
+    """Where ``capture`` writes until the capture is complete: hidden, beside ``out_dir``."""
+    return out_dir.with_name(f".{out_dir.name}.partial")
+
+
 def capture(url: str, out_dir: Path, options: CaptureOptions | None = None) -> PageCapture:
     """Capture one URL into ``out_dir``, which must not exist yet. Raises CaptureError for a
     URL that cannot be captured; any other failure is in the result, whose ``folder`` is None
     when nothing arrived to keep."""
     normalized = check_url(url)
-    work = out_dir.with_name(f".{out_dir.name}.partial")
+    work = partial_folder(out_dir)
     work.mkdir(mode=0o700)
     try:
         job = _Capture(url, normalized, work, options or CaptureOptions())
