@@ -150,7 +150,7 @@ class _Wire(io.RawIOBase):
 
 
 def _resolve(host: str, port: int, deadline: float) -> list[tuple[Any, ...]]:
-    """The addresses of ``host``. getaddrinfo takes no timeout, and the resolver's own add up
+    """The addresses of ``host``. getaddrinfo takes no timeout, and the resolver's own can add up
     to minutes with unreachable name servers, so it runs in a thread that is left behind, not
     waited for, when the time is over: a daemon, so it never keeps the process alive."""
     found: list[tuple[Any, ...]] = []
