@@ -325,3 +325,19 @@ def test_a_message_id_repeated_in_a_later_group_is_named_too(
     with home.engine.connect() as conn:
         captures = conn.execute(select(func.count()).select_from(custody_events)).scalar_one()
     assert captures == 1 + 7  # result.json, then each item once: no event of the rollback
+
+
+def test_times_of_records_are_stored_as_those_of_files(home: Home) -> None:
+    """Records are written in bulk; their times must read back as aware UTC, and on
+    SQLite be stored in the same text form as every other time (so they sort alike)."""
+    ingest(home, [TG2MD / "result.json"], KYIV)
+    (container,) = rows(home, items.c.rel_path == "result.json")
+    message = rows(home, items.c.kind == "message")[0]
+    assert message.captured_at.tzinfo is not None
+    assert message.occurred_at.isoformat() == "2020-11-12T10:53:52+00:00"
+    with home.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            raw = conn.exec_driver_sql(
+                "SELECT captured_at FROM items WHERE id IN (?, ?) ORDER BY id",
+                (container.id, message.id)).scalars().all()
+            assert len(raw[0]) == len(raw[1])  # one text form

@@ -35,7 +35,11 @@ def bulk_insert_typed(conn: Connection, table: Table, columns: Sequence[str],
                       rows: Sequence[Sequence[Any]]) -> None:
     """As :func:`bulk_insert`, with each column's own conversion (aware datetimes to
     what the database stores), as SQLAlchemy would apply it, once per column."""
-    processors = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
+    # The dialect's own type: the generic DateTime would leave datetimes to the driver,
+    # and SQLite would then store them in another format than SQLAlchemy does.
+    dialect = conn.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in columns]
     active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
     converted: list[tuple[Any, ...]] = []
     for row in rows:
