@@ -4,7 +4,10 @@ result.json, their media children of the messages; a re-export adds only what is
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -20,8 +23,8 @@ from svidok.custody.proofs import events_of
 from svidok.db.schema import custody_events, import_problems, imports, items, sightings
 from svidok.home import Home
 from svidok.locker.ingest import BatchReport, IngestOptions, ingest
-from svidok.sources import recording
-from svidok.sources.importer import ImportOptions
+from svidok.sources import reading, recording
+from svidok.sources.importer import Container, Entry, ImportOptions
 
 DATA = Path(__file__).parent.parent / "data"
 TG2MD = DATA / "sources" / "telegram" / "tg2md_private_channel"
@@ -341,3 +344,43 @@ def test_times_of_records_are_stored_as_those_of_files(home: Home) -> None:
                 "SELECT captured_at FROM items WHERE id IN (?, ?) ORDER BY id",
                 (container.id, message.id)).scalars().all()
             assert len(raw[0]) == len(raw[1])  # one text form
+
+
+# -- reading in a process of its own -----------------------------------------------------
+
+
+def test_a_big_export_read_in_a_process_of_its_own_gives_the_same_items(
+        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "SEPARATE_FROM_BYTES", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    report = ingest(home, [TG2MD / "result.json"], KYIV)
+    result = one_import(report)
+    assert (result.state, result.items, result.files) == ("finished", 20, 7)
+    messages = rows(home, items.c.kind == "message")
+    assert len(messages) == 19 and all(m.parent_id for m in messages)
+    without_tz = ingest(home, [TG2MD / "result.json"])  # read again: the last one finished
+    assert without_tz.imports == []
+
+
+def test_a_failure_in_the_reading_process_reaches_the_import(
+        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "SEPARATE_FROM_BYTES", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    result = one_import(ingest(home, [TG2MD / "result.json"]))  # no --tz: ImportFailed
+    assert result.state == "failed" and "--tz" in (result.error or "")
+
+
+def test_a_reading_process_that_dies_is_named_not_waited_for(tmp_path: Path) -> None:
+    folder = export(tmp_path / "export", [msg(i, f"message {i} " * 20) for i in range(1, 8001)])
+    result = folder / "result.json"
+    container = Container(path=result, name="result.json", media_type="application/json",
+                          size=result.stat().st_size, folder=folder)
+    found = reading.read_separately("telegram", container, ImportOptions())
+    first = next(found)
+    assert isinstance(first, Entry) and first.kind == "chat"
+    for child in multiprocessing.active_children():
+        if child.name == "svidok-reader":
+            os.kill(child.pid or 0, signal.SIGKILL)
+    with pytest.raises(reading.ReaderStopped, match="ended unexpectedly"):
+        for _ in found:
+            pass

@@ -36,6 +36,7 @@ from svidok.sources.importer import (
 )
 from svidok.sources.importers import choose
 from svidok.sources.problems import Problem
+from svidok.sources.reading import ReaderStopped, read_separately, separate
 from svidok.sources.recording import EntryWriter, Figures, Place
 
 PAGE = 1000
@@ -148,7 +149,10 @@ def _import(home: Home, batch: Batch, found: Found, container: Container, import
     try:
         try:
             chunk: list[Entry | Problem] = []
-            for entry in importer.read(container, options):
+            entries = (read_separately(importer.name, container, options)
+                       if separate(importer, container)
+                       else importer.read(container, options))
+            for entry in entries:
                 chunk.append(entry)
                 if len(chunk) == PIPE_CHUNK:
                     pipe.put(chunk)
@@ -160,7 +164,7 @@ def _import(home: Home, batch: Batch, found: Found, container: Container, import
             read += len(chunk)
         finally:
             figures = pipe.close()  # what was read is recorded, whatever stopped reading
-    except ImportFailed as exc:
+    except (ImportFailed, ReaderStopped) as exc:
         error = str(exc)
         figures = writer.figures
     except (StoreError, KeyboardInterrupt):

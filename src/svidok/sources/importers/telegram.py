@@ -30,6 +30,8 @@ class TelegramImporter:
     name: ClassVar[str] = "telegram"
     version: ClassVar[int] = 1
     title: ClassVar[str] = "Telegram Desktop JSON export"
+    # Its entries are plain values: a big export is read in a process of its own.
+    portable: ClassVar[bool] = True
 
     def score(self, container: Container) -> int:
         if container.media_type not in JSON_TYPES and not container.name.endswith(".json"):
