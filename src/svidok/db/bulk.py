@@ -31,6 +31,9 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
     conn.exec_driver_sql(str(compiled), params)
 
 
+_UNSET = object()
+
+
 def bulk_insert_typed(conn: Connection, table: Table, columns: Sequence[str],
                       rows: Sequence[Sequence[Any]]) -> None:
     """As :func:`bulk_insert`, with each column's own conversion (aware datetimes to
@@ -42,10 +45,18 @@ def bulk_insert_typed(conn: Connection, table: Table, columns: Sequence[str],
                   for name in columns]
     active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
     converted: list[tuple[Any, ...]] = []
+    # Rows written together mostly share a value (the time they were recorded): each
+    # column converts a value once while it repeats.
+    last: list[tuple[Any, Any]] = [(_UNSET, None)] * len(active)
     for row in rows:
         values = list(row)
-        for i, proc in active:
-            values[i] = proc(values[i])
+        for n, (i, proc) in enumerate(active):
+            value = values[i]
+            seen, done = last[n]
+            if value is not seen:
+                done = proc(value)
+                last[n] = (value, done)
+            values[i] = done
         converted.append(tuple(values))
     bulk_insert(conn, table, columns, converted)
 

@@ -89,6 +89,9 @@ class Entry:
     # its record, so the record commits to its media.
     files: tuple[str, ...] = ()
     missing: tuple[Mapping[str, Any], ...] = field(default=())  # media it names but lacks
+    # Set by the recorder's side only (recording.prepared): (record, its SHA-256, version
+    # key), made where the entry was read. Importers leave it None.
+    prepared: tuple[bytes, str, str | None] | None = None
 
 
 class Importer(Protocol):

@@ -75,11 +75,13 @@ def _read(importer_name: str, container: Container, options: ImportOptions,
           sender: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from svidok.sources.importers import BY_NAME
+    from svidok.sources.recording import prepared
 
     chunk: list[Entry | Problem] = []
     try:
         for found in BY_NAME[importer_name].read(container, options):
-            chunk.append(found)
+            # Its record is made here, on this process's core, not the recorder's.
+            chunk.append(prepared(found) if isinstance(found, Entry) else found)
             if len(chunk) >= CHUNK:
                 sender.send(("entries", chunk))
                 chunk = []

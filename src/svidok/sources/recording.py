@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
 import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -98,12 +99,9 @@ class _Row:
 
 _VERSION_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
                                     ensure_ascii=False)
-_ITEM_COLUMNS = (
-    "id", "batch_id", "state", "kind", "parent_id", "sha256", "media_type", "size",
-    "original_name", "root", "rel_path", "rel_path_bytes", "mtime_ns", "ctime_ns", "atime_ns",
-    "collector", "note", "captured_at", "host", "svidok_version", "updated_at", "locator",
-    "source_key", "version_key", "previous_id", "record", "record_sha256", "importer",
-    "occurred_at", "error", "warning")
+# In the table's own order, so the bulk insert need not reorder every row.
+_ITEM_COLUMNS = tuple(column.name for column in items.columns)
+_ITEM_ROW = operator.itemgetter(*_ITEM_COLUMNS)
 _TWICE = ("appears twice in this container; the first is recorded, the second is kept "
           "only in the container")
 _Ref = tuple[str, int]  # ("item", item id) or ("row", index in the group)
@@ -130,6 +128,7 @@ class EntryWriter:
         self._bytes = 0
         self._ids: OrderedDict[str, int] = OrderedDict()  # locator -> item id
         self._attempt: list[str] = []  # locators remembered by the transaction under way
+        self._shared: dict[str, Any] | None = None
 
     # -- buffering -----------------------------------------------------------------------
 
@@ -333,21 +332,11 @@ class EntryWriter:
                 listed.append({"path": path, "missing": f.error if f else
                                "refused: the path leaves the container's folder"})
         listed += [dict(m) for m in entry.missing]
-        record: dict[str, Any] = {"kind": entry.kind, "locator": entry.locator,
-                                  **entry.fields}
-        if listed:
-            record["files"] = listed
-        if row.sha256 is not None:
-            record["sha256"] = row.sha256
-        row.record = canonical_json(record)
-        row.record_sha = hashlib.sha256(row.record).hexdigest()
-        if entry.key is not None:
-            version: dict[str, Any] = dict(entry.version if entry.version is not None
-                                           else entry.fields)
-            version["files"] = [item.get("sha256") or item.get("path") for item in listed]
-            # Only an identity, never logged: the plain encoder, without the float check.
-            row.version_key = hashlib.sha256(_VERSION_ENCODER.encode(version).encode()
-                                             ).hexdigest()
+        if entry.prepared is not None and not listed and row.sha256 is None:
+            row.record, row.record_sha, row.version_key = entry.prepared
+            return
+        row.record, row.record_sha, row.version_key = prepare_record(entry, listed,
+                                                                     row.sha256)
 
     def _remember(self, locator: str, item_id: int) -> None:
         self._attempt.append(locator)
@@ -448,7 +437,7 @@ class EntryWriter:
             for i, item_id in zip(new, reserve_ids(conn, items, len(new)), strict=True):
                 id_of[i] = values_of[i]["id"] = item_id
             bulk_insert_typed(conn, items, _ITEM_COLUMNS,
-                              [[values_of[i][c] for c in _ITEM_COLUMNS] for i in new])
+                              [_ITEM_ROW(values_of[i]) for i in new])
 
         def item_of(i: int) -> int:
             return id_of[i] if i in id_of else resolve(owner_of[i])
@@ -606,10 +595,13 @@ class EntryWriter:
 
     def _common(self) -> dict[str, Any]:
         """What every entry's capture context of this import shares."""
+        if self._shared is not None:
+            return self._shared
         p = self.place
-        return {"batch_id": p.batch_id, "root": p.root, "mtime_ns": None, "ctime_ns": None,
+        self._shared = {"batch_id": p.batch_id, "root": p.root, "mtime_ns": None, "ctime_ns": None,
                 "atime_ns": None, "collector": p.collector, "note": p.note, "host": p.host,
                 "svidok_version": __version__}
+        return self._shared
 
     def _context(self, row: _Row) -> dict[str, Any]:
         entry = row.entry
@@ -621,6 +613,38 @@ class EntryWriter:
     def close(self) -> Figures:
         self.flush()
         return self.figures
+
+
+def prepare_record(entry: Entry, listed: Sequence[Mapping[str, Any]] = (),
+                   sha256: str | None = None) -> tuple[bytes, str, str | None]:
+    """An entry's record (canonical JSON), its SHA-256, and its version key.
+
+    ``listed``: its files as found (path and hash, or why missing); ``sha256``: its own
+    bytes' hash. An entry with neither can be prepared where it is read (reading.py),
+    which takes this work off the process that records it.
+    """
+    record: dict[str, Any] = {"kind": entry.kind, "locator": entry.locator, **entry.fields}
+    if listed:
+        record["files"] = list(listed)
+    if sha256 is not None:
+        record["sha256"] = sha256
+    text = canonical_json(record)
+    version_key = None
+    if entry.key is not None:
+        version: dict[str, Any] = dict(entry.version if entry.version is not None
+                                       else entry.fields)
+        version["files"] = [item.get("sha256") or item.get("path") for item in listed]
+        # Only an identity, never logged: the plain encoder, without the float check.
+        version_key = hashlib.sha256(_VERSION_ENCODER.encode(version).encode()).hexdigest()
+    return text, hashlib.sha256(text).hexdigest(), version_key
+
+
+def prepared(entry: Entry) -> Entry:
+    """The entry with its record made now, and its fields dropped (the record holds
+    them), when it has no files or bytes of its own that only the recorder can resolve."""
+    if entry.files or entry.missing or entry.payload is not None:
+        return entry
+    return replace(entry, fields={}, version=None, prepared=prepare_record(entry))
 
 
 class _Unreadable(Exception):
