@@ -91,7 +91,7 @@ print(json.dumps({"messages": messages, "problems": problems, "media_found": med
 """
 
 # Piped into a log, rich would fold the table into 80 columns and make it unreadable.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
 
 
 # -- results ---------------------------------------------------------------------------
@@ -328,7 +328,7 @@ class Bench:
         finally:
             out.unlink(missing_ok=True)
             err.unlink(missing_ok=True)
-        return measured_run("baseline: json.load", sampled, export.stats.messages)
+        return measured_run("json.load (baseline)", sampled, export.stats.messages)
 
     def parse_only(self, export: tg.CachedExport) -> RunResult:
         out, err = self.scratch / "parse.out", self.scratch / "parse.err"
@@ -355,7 +355,7 @@ class Bench:
             raise BenchError(f"read_export did not read the generated export as made "
                              f"({stats.messages} messages with {stats.media_files} media "
                              f"files): {counts}")
-        run = measured_run("parse only: read_export", sampled, stats.messages)
+        run = measured_run("read_export only", sampled, stats.messages)
         run.details = counts
         return run
 
@@ -399,7 +399,7 @@ class Bench:
             out.unlink(missing_ok=True)
             err.unlink(missing_ok=True)
             settle()
-        run = measured_run(f"svidok ingest · {backend}", sampled, export.stats.messages,
+        run = measured_run(f"svidok · {backend}", sampled, export.stats.messages,
                            backend)
         run.error = error
         run.svidok_reported_s = float(report.get("seconds") or 0.0) or None
@@ -540,7 +540,7 @@ def render(results: list[SizeResult]) -> Table:
                          "target is judged on the larger. Items: what svidok status counts "
                          "as stored afterwards.")
     for name, justify in (("Export", "left"), ("Run", "left"), ("Time s", "right"),
-                          ("Messages/s", "right"), ("× json.load", "right"),
+                          ("Msgs/s", "right"), ("× json.load", "right"),
                           ("Peak RSS", "right"), ("Tree PSS", "right"), ("Rate target", "left"),
                           ("RSS target", "left"), ("Items", "right")):
         grid.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
