@@ -32,6 +32,10 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # FULL: a committed record survives power loss, not only a killed process.
         cur.execute("PRAGMA synchronous=FULL")
+        # 64 MiB of page cache (the default is 2 MiB): an import of a million messages
+        # inserts into indexes whose keys do not arrive in order ("message 10" sorts
+        # before "message 9"), and with the default cache every insert read pages back.
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
     return on_connect

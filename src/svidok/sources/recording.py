@@ -37,7 +37,7 @@ from svidok import __version__
 from svidok.custody import events as custody
 from svidok.custody.capture import ContextTemplate, capture_event, sighting_event
 from svidok.custody.events import canonical_json
-from svidok.db.bulk import bulk_insert_typed, reserve_ids
+from svidok.db.bulk import bulk_insert_typed, chunks, reserve_ids
 from svidok.db.schema import import_problems, imports, items, originals, sightings
 from svidok.home import Home
 from svidok.locker import mediatype
@@ -234,11 +234,12 @@ class EntryWriter:
         found: dict[bytes, int] = {}
         with self.home.engine.connect() as conn:
             for table, column in ((items, items.c.id), (sightings, sightings.c.item_id)):
-                for at, item_id in conn.execute(
-                        select(table.c.rel_path_bytes, column).where(
-                            table.c.batch_id == p.batch_id, table.c.root == p.root,
-                            table.c.rel_path_bytes.in_(places))):
-                    found[bytes(at)] = item_id
+                for part in chunks(places):
+                    for at, item_id in conn.execute(
+                            select(table.c.rel_path_bytes, column).where(
+                                table.c.batch_id == p.batch_id, table.c.root == p.root,
+                                table.c.rel_path_bytes.in_(part))):
+                        found[bytes(at)] = item_id
         return found
 
     def _store_payload(self, payload: bytes | Opener) -> tuple[PendingBlob, bytes]:
@@ -278,26 +279,26 @@ class EntryWriter:
         if not files:
             return
         p = self.place
-        keys = sorted(files)
         with self.home.engine.connect() as conn:
-            for row in conn.execute(select(items.c.id, items.c.rel_path_bytes, items.c.sha256,
-                                           items.c.size, items.c.state, items.c.error)
-                                    .where(items.c.batch_id == p.batch_id,
-                                           items.c.root == p.root,
-                                           items.c.rel_path_bytes.in_(keys))):
-                f = files[bytes(row.rel_path_bytes)]
-                if row.state == "stored":
-                    f.item_id, f.sha256, f.size = row.id, row.sha256, row.size
-                else:
-                    f.error = row.error or "the file was not stored"
-            for seen in conn.execute(select(sightings.c.id, sightings.c.rel_path_bytes,
-                                            items.c.sha256, sightings.c.size)
-                                     .join(items, items.c.id == sightings.c.item_id)
-                                     .where(sightings.c.batch_id == p.batch_id,
-                                            sightings.c.root == p.root,
-                                            sightings.c.rel_path_bytes.in_(keys))):
-                f = files[bytes(seen.rel_path_bytes)]
-                f.sighting_id, f.sha256, f.size = seen.id, seen.sha256, seen.size
+            for keys in chunks(sorted(files)):
+                for row in conn.execute(
+                        select(items.c.id, items.c.rel_path_bytes, items.c.sha256,
+                               items.c.size, items.c.state, items.c.error)
+                        .where(items.c.batch_id == p.batch_id, items.c.root == p.root,
+                               items.c.rel_path_bytes.in_(keys))):
+                    f = files[bytes(row.rel_path_bytes)]
+                    if row.state == "stored":
+                        f.item_id, f.sha256, f.size = row.id, row.sha256, row.size
+                    else:
+                        f.error = row.error or "the file was not stored"
+                for seen in conn.execute(
+                        select(sightings.c.id, sightings.c.rel_path_bytes, items.c.sha256,
+                               sightings.c.size)
+                        .join(items, items.c.id == sightings.c.item_id)
+                        .where(sightings.c.batch_id == p.batch_id, sightings.c.root == p.root,
+                               sightings.c.rel_path_bytes.in_(keys))):
+                    f = files[bytes(seen.rel_path_bytes)]
+                    f.sighting_id, f.sha256, f.size = seen.id, seen.sha256, seen.size
         for f in files.values():
             if f.sha256 is None and f.error is None:
                 self._store_file(f)
@@ -347,8 +348,13 @@ class EntryWriter:
     def _parent_id(self, conn: Connection, locator: str | None) -> int | None:
         if locator is None:
             return self.place.item_id
-        if locator in self._ids:
-            return self._ids[locator]
+        found = self._ids.get(locator)
+        if found is not None:
+            # Parents are asked for again and again (a chat for each of its messages): kept
+            # as the most recent, they are never the ones forgotten. Forgotten, every
+            # message after the 100,000th cost two lookups, and imports slowed with size.
+            self._ids.move_to_end(locator)
+            return found
         p = self.place
         at = p.rel_path_bytes + b"\x00" + locator.encode()
         for table, column in ((items, items.c.id), (sightings, sightings.c.item_id)):
@@ -356,6 +362,7 @@ class EntryWriter:
                 table.c.batch_id == p.batch_id, table.c.root == p.root,
                 table.c.rel_path_bytes == at)).scalar_one_or_none()
             if found is not None:
+                self._ids[locator] = int(found)
                 return int(found)
         return self.place.item_id  # a parent that could not be read: the container holds it
 
@@ -367,10 +374,13 @@ class EntryWriter:
             state="running"))
         shas = sorted({r.sha256 for r in rows if r.sha256} | {
             f.sha256 for f in files.values() if f.pending is not None and f.sha256})
-        owners: dict[str, int] = {r.sha256: r.id for r in conn.execute(
-            select(items.c.sha256, items.c.id).where(items.c.sha256.in_(shas)))} if shas else {}
-        have = set(conn.scalars(select(originals.c.sha256).where(
-            originals.c.sha256.in_(shas)))) if shas else set()
+        owners: dict[str, int] = {}
+        have: set[str] = set()
+        for part in chunks(shas):
+            owners.update((r.sha256, r.id) for r in conn.execute(
+                select(items.c.sha256, items.c.id).where(items.c.sha256.in_(part))))
+            have.update(conn.scalars(select(originals.c.sha256).where(
+                originals.c.sha256.in_(part))))
         latest = self._latest(conn, sorted({r.entry.key for r in rows if r.entry.key}))
         # Pass 1: each row is new, or a sighting of an item: ("item", id) when it exists,
         # ("row", index) when an earlier row of this group is storing it now.
@@ -495,10 +505,11 @@ class EntryWriter:
         if not owners:
             return set()
         p = self.place
-        here = {(item_id, bytes(at)) for item_id, at in conn.execute(
-            select(items.c.id, items.c.rel_path_bytes).where(
-                items.c.id.in_(sorted(owners)), items.c.batch_id == p.batch_id,
-                items.c.root == p.root))}
+        here = {(item_id, bytes(at)) for part in chunks(sorted(owners))
+                for item_id, at in conn.execute(
+                    select(items.c.id, items.c.rel_path_bytes).where(
+                        items.c.id.in_(part), items.c.batch_id == p.batch_id,
+                        items.c.root == p.root))}
         return {i for i, ref in owner_of.items()
                 if ref[0] == "item" and (ref[1], rows[i].place) in here}
 
@@ -507,9 +518,10 @@ class EntryWriter:
         out: dict[str, tuple[int, str | None]] = {}
         if not keys:
             return out
-        for item_id, key, version in conn.execute(
-                select(items.c.id, items.c.source_key, items.c.version_key)
-                .where(items.c.source_key.in_(keys)).order_by(items.c.id)):
+        found = sorted(row for part in chunks(keys) for row in conn.execute(
+            select(items.c.id, items.c.source_key, items.c.version_key)
+            .where(items.c.source_key.in_(part))))
+        for item_id, key, version in found:  # by id: the newest version last
             out[key] = (item_id, version)
         return out
 
