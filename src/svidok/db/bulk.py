@@ -11,7 +11,7 @@ import operator
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, Table, func, insert, select, text
+from sqlalchemy import Connection, LargeBinary, Select, Table, func, insert, select, text
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
@@ -41,8 +41,10 @@ def bulk_insert_typed(conn: Connection, table: Table, columns: Sequence[str],
     what the database stores), as SQLAlchemy would apply it, once per column."""
     # The dialect's own type: the generic DateTime would leave datetimes to the driver,
     # and SQLite would then store them in another format than SQLAlchemy does.
+    # Bytes need no conversion: both drivers bind them as they are.
     dialect = conn.dialect
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    processors = [None if isinstance(table.c[name].type, LargeBinary)
+                  else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
                   for name in columns]
     active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
     converted: list[tuple[Any, ...]] = []

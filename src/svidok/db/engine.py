@@ -36,6 +36,10 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
         # inserts into indexes whose keys do not arrive in order ("message 10" sorts
         # before "message 9"), and with the default cache every insert read pages back.
         cur.execute("PRAGMA cache_size=-65536")
+        # Checkpoint the write-ahead log at 40 MiB rather than 4: an import commits 5 MB
+        # a transaction, and a checkpoint (with its fsync of the database) after every
+        # one took a tenth of the import.
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
         cur.close()
 
     return on_connect

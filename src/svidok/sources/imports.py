@@ -27,8 +27,8 @@ from svidok.home import Home
 from svidok.locker.report import ImportOutcome, Reporter
 from svidok.locker.store import StoreError
 from svidok.sources.importer import (
+    AnyEntry,
     Container,
-    Entry,
     Importer,
     ImportFailed,
     ImportOptions,
@@ -148,7 +148,7 @@ def _import(home: Home, batch: Batch, found: Found, container: Container, import
     pipe = _Pipe(writer)
     try:
         try:
-            chunk: list[Entry | Problem] = []
+            chunk: list[AnyEntry | Problem] = []
             entries = (read_separately(importer.name, container, options)
                        if separate(importer, container)
                        else importer.read(container, options))
@@ -197,11 +197,12 @@ class _Pipe:
     def __init__(self, writer: EntryWriter, depth: int = 4) -> None:
         self.writer = writer
         self.error: BaseException | None = None
-        self._queue: queue.Queue[list[Entry | Problem] | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[list[AnyEntry | Problem] | None] = queue.Queue(
+            maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
         self._thread.start()
 
-    def put(self, chunk: list[Entry | Problem]) -> None:
+    def put(self, chunk: list[AnyEntry | Problem]) -> None:
         if self.error is not None:
             raise self.error
         self._queue.put(chunk)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from svidok.sources.importer import Container, Entry, ImportFailed, ImportOptions
+from svidok.sources.importer import AnyEntry, Container, Entry, ImportFailed, ImportOptions
 from svidok.sources.problems import Problem
 
 # Below this size starting a process costs more than it saves (about a third of a second).
@@ -38,7 +38,7 @@ def separate(importer: Any, container: Container) -> bool:
 
 
 def read_separately(importer_name: str, container: Container,
-                    options: ImportOptions) -> Iterator[Entry | Problem]:
+                    options: ImportOptions) -> Iterator[AnyEntry | Problem]:
     """The importer's entries, read by a child process, in order."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["svidok.sources.importers"])
@@ -77,7 +77,7 @@ def _read(importer_name: str, container: Container, options: ImportOptions,
     from svidok.sources.importers import BY_NAME
     from svidok.sources.recording import prepared
 
-    chunk: list[Entry | Problem] = []
+    chunk: list[AnyEntry | Problem] = []
     try:
         for found in BY_NAME[importer_name].read(container, options):
             # Its record is made here, on this process's core, not the recorder's.

@@ -26,7 +26,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -44,10 +44,10 @@ from svidok.locker import mediatype
 from svidok.locker.blobs import PendingBlob
 from svidok.locker.store import Failed, StoreError, store_file, writing
 from svidok.locker.walk import Candidate, Skipped, _entry
-from svidok.sources.importer import Entry, Opener
+from svidok.sources.importer import AnyEntry, Entry, Opener, PreparedEntry
 from svidok.sources.problems import Problem
 
-GROUP_ENTRIES = 5000
+GROUP_ENTRIES = 2500
 GROUP_BYTES = 64 * 1024 * 1024
 PARENTS_KEPT = 100_000  # locators remembered for children; older ones are looked up
 COPY_CHUNK = 1024 * 1024
@@ -86,7 +86,7 @@ class Figures:
 
 @dataclass
 class _Row:
-    entry: Entry
+    entry: AnyEntry
     place: bytes
     record: bytes
     record_sha: str
@@ -123,7 +123,7 @@ class EntryWriter:
             with home.engine.connect() as conn:
                 row = conn.execute(select(imports).where(imports.c.id == place.import_id)).one()
             self.figures = Figures(row.items, row.versions, row.sightings, row.problems)
-        self._entries: list[Entry] = []
+        self._entries: list[AnyEntry] = []
         self._problems: list[Problem] = []
         self._bytes = 0
         self._ids: OrderedDict[str, int] = OrderedDict()  # locator -> item id
@@ -132,7 +132,7 @@ class EntryWriter:
 
     # -- buffering -----------------------------------------------------------------------
 
-    def add(self, found: Entry | Problem) -> None:
+    def add(self, found: AnyEntry | Problem) -> None:
         if isinstance(found, Problem):
             self._problems.append(found)
         else:
@@ -151,7 +151,7 @@ class EntryWriter:
 
     # -- one group -----------------------------------------------------------------------
 
-    def _write(self, entries: list[Entry], problems: list[Problem]) -> None:
+    def _write(self, entries: list[AnyEntry], problems: list[Problem]) -> None:
         place = self.place
         base = place.rel_path_bytes + b"\x00"
         # On a resumed import, what the killed run recorded is looked up first. Otherwise
@@ -627,7 +627,7 @@ class EntryWriter:
         return self.figures
 
 
-def prepare_record(entry: Entry, listed: Sequence[Mapping[str, Any]] = (),
+def prepare_record(entry: AnyEntry, listed: Sequence[Mapping[str, Any]] = (),
                    sha256: str | None = None) -> tuple[bytes, str, str | None]:
     """An entry's record (canonical JSON), its SHA-256, and its version key.
 
@@ -651,12 +651,13 @@ def prepare_record(entry: Entry, listed: Sequence[Mapping[str, Any]] = (),
     return text, hashlib.sha256(text).hexdigest(), version_key
 
 
-def prepared(entry: Entry) -> Entry:
+def prepared(entry: Entry) -> AnyEntry:
     """The entry with its record made now, and its fields dropped (the record holds
     them), when it has no files or bytes of its own that only the recorder can resolve."""
     if entry.files or entry.missing or entry.payload is not None:
         return entry
-    return replace(entry, fields={}, version=None, prepared=prepare_record(entry))
+    return PreparedEntry(entry.locator, entry.kind, entry.parent, entry.key, entry.time,
+                         entry.name, prepare_record(entry))
 
 
 class _Unreadable(Exception):
