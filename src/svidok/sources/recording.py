@@ -431,18 +431,23 @@ class EntryWriter:
         if new_originals:
             conn.execute(insert(originals), new_originals)
         values_of: dict[int, dict[str, Any]] = {}
+        # What every new row of the group shares, copied and completed row by row.
+        base = {**self._common(), "state": "stored", "importer": p.importer,
+                "captured_at": now, "updated_at": now, "error": None, "warning": None}
         for i in new:
             row, entry = rows[i], rows[i].entry
             ref = previous_of.get(i)
-            values_of[i] = {**self._context(row), "state": "stored", "kind": entry.kind,
-                            "parent_id": row.parent_id, "sha256": row.sha256,
-                            "media_type": row.media_type,
-                            "rel_path": self._shown(entry.locator), "locator": entry.locator,
-                            "source_key": entry.key, "version_key": row.version_key,
-                            "previous_id": ref[1] if ref and ref[0] == "item" else None,
-                            "record": row.record.decode(), "importer": p.importer,
-                            "occurred_at": entry.time, "captured_at": now,
-                            "updated_at": now, "error": None, "warning": None}
+            values = base.copy()
+            values.update(
+                original_name=(entry.name or entry.locator)[:1000], rel_path_bytes=row.place,
+                size=row.size if row.size is not None else len(row.record),
+                record_sha256=row.record_sha, kind=entry.kind, parent_id=row.parent_id,
+                sha256=row.sha256, media_type=row.media_type,
+                rel_path=f"{p.rel_path}#{entry.locator}", locator=entry.locator,
+                source_key=entry.key, version_key=row.version_key,
+                previous_id=ref[1] if ref and ref[0] == "item" else None,
+                record=row.record.decode(), occurred_at=entry.time)
+            values_of[i] = values
         if new:
             for i, item_id in zip(new, reserve_ids(conn, items, len(new)), strict=True):
                 id_of[i] = values_of[i]["id"] = item_id
