@@ -94,3 +94,18 @@ def test_a_context_template_gives_the_digest_of_the_whole_document() -> None:
         row = {**common, "original_name": name, "rel_path_bytes": place, "size": size,
                "record_sha256": sha}
         assert template.digest(name, place, size, sha) == context_digest(row, moment)
+
+
+def test_capture_records_are_the_records_of_capture_events() -> None:
+    from datetime import UTC, datetime
+
+    from svidok.custody.capture import capture_event, capture_records
+
+    moment = datetime(2024, 3, 1, 10, 0, 0, 5, tzinfo=UTC)
+    given = [("a" * 64, "b" * 64, 17, 552, 3), ("c" * 64, "d" * 64, 2**40, None, 1)]
+    expected = [capture_event(sha, {"size": size, "batch_id": batch}, moment, item,
+                              context=context).record()
+                for sha, context, item, size, batch in given]
+    assert capture_records(given, moment) == expected
+    with pytest.raises(EventError):
+        capture_records([("A" * 64, "b" * 64, 1, 1, 1)], moment)

@@ -11,11 +11,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from svidok.custody.events import Actor, CustodyEvent, trusted_json, utc_text
+from svidok.custody.events import (
+    _HEX64,
+    FORMAT,
+    Actor,
+    CustodyEvent,
+    EventError,
+    trusted_json,
+    utc_text,
+)
 
 INGEST = Actor("svidok.locker.ingest")
 _ENCODE = json.encoder.encode_basestring  # as the canonical encoder writes a string (UTF-8)
@@ -104,3 +112,22 @@ def sighting_event(sha256: str, row: Mapping[str, Any], moment: datetime, item_i
                         context=context or context_digest(row, seen_at or moment),
                         details={"item": item_id, "size": row.get("size"),
                                  "batch": row.get("batch_id")})
+
+
+def capture_records(captures: Sequence[tuple[str, str, int, int | None, int]],
+                    moment: datetime, actor: Actor = INGEST) -> list[bytes]:
+    """The encoded records of many captures at one moment, each given as (SHA-256,
+    context digest, item id, size, batch): the bytes ``capture_event(...).record()``
+    gives (a test holds them equal), written out at once. An import logs a capture per
+    message, and building an event object for each cost a tenth of the import."""
+    head = '{"action":"capture","actor":' + actor.json + ',"context":"'
+    tail = '","time":"' + utc_text(moment) + '"}'
+    out = []
+    for sha256, context, item_id, size, batch in captures:
+        if not (_HEX64.fullmatch(sha256) and _HEX64.fullmatch(context)):
+            raise EventError("sha256 and context must be 64 lowercase hex digits")
+        out.append("".join((
+            head, context, '","details":{"batch":', str(int(batch)), ',"item":',
+            str(int(item_id)), ',"size":', "null" if size is None else str(int(size)),
+            '},"format":"', FORMAT, '","sha256":"', sha256, tail)).encode())
+    return out

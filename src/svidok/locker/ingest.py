@@ -176,7 +176,10 @@ class Ingest:
             for row in conn.execute(select(items.c.id, items.c.root, items.c.rel_path_bytes,
                                            items.c.state, items.c.batch_id, items.c.size,
                                            items.c.mtime_ns, items.c.warning)
-                                    .where(items.c.root.in_(root_set))):
+                                    # Files only: what importers read out of them
+                                    # (a million messages) is not listed here.
+                                    .where(items.c.root.in_(root_set),
+                                           items.c.locator.is_(None))):
                 if row.batch_id == self.batch_id:
                     mine[(row.root, row.rel_path_bytes)] = (row.id, row.state)
                 elif row.state == "stored":
@@ -186,7 +189,8 @@ class Ingest:
             for seen in conn.execute(select(sightings.c.root, sightings.c.rel_path_bytes,
                                            sightings.c.batch_id, sightings.c.size,
                                            sightings.c.mtime_ns)
-                                    .where(sightings.c.root.in_(root_set))):
+                                    .where(sightings.c.root.in_(root_set),
+                                           sightings.c.locator.is_(None))):
                 if seen.batch_id == self.batch_id:
                     mine_seen.add((seen.root, seen.rel_path_bytes))
                 else:

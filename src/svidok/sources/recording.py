@@ -35,7 +35,12 @@ from sqlalchemy.exc import IntegrityError
 
 from svidok import __version__
 from svidok.custody import events as custody
-from svidok.custody.capture import ContextTemplate, capture_event, sighting_event
+from svidok.custody.capture import (
+    ContextTemplate,
+    capture_event,
+    capture_records,
+    sighting_event,
+)
 from svidok.custody.events import canonical_json
 from svidok.db.bulk import bulk_insert_typed, chunks, reserve_ids
 from svidok.db.schema import import_problems, imports, items, originals, sightings
@@ -468,6 +473,7 @@ class EntryWriter:
             conn.execute(update(items).where(items.c.id == bindparam("b_id")).values(
                 parent_id=bindparam("b_parent"), previous_id=bindparam("b_previous")), fixes)
         log: list[custody.CustodyEvent] = []
+        captures: list[tuple[str, str, int, int | None, int]] = []
         seen_rows: list[dict[str, Any]] = []
         template = ContextTemplate(self._common(), now)
         for i, row in enumerate(rows):
@@ -479,8 +485,8 @@ class EntryWriter:
             digest = template.digest(context["original_name"], row.place, context["size"],
                                      row.record_sha)
             if i in id_of:
-                log.append(capture_event(row.sha256 or row.record_sha, context, now,
-                                         id_of[i], context=digest))
+                captures.append((row.sha256 or row.record_sha, digest, id_of[i],
+                                 context["size"], p.batch_id))
                 continue
             owner = item_of(i)
             seen_rows.append({**context, "item_id": owner, "parent_id": row.parent_id,
@@ -493,7 +499,10 @@ class EntryWriter:
         for sha, ref in by_sha.items():
             owners[sha] = resolve(ref)
         self._link_files(conn, rows, files, owners, log, now)
-        custody.append(conn, log)
+        # In the same transaction: an entry is recorded exactly when its event is logged.
+        custody.append_records(conn, capture_records(captures, now)
+                               + [event.record() for event in log],
+                               [c[0] for c in captures] + [event.sha256 for event in log])
         self._count_problems(conn, problems)
         fig.items += len(new)
         fig.versions += len(previous_of)

@@ -39,6 +39,11 @@ def upgrade() -> None:
         batch_op.create_check_constraint(op.f("ck_items_stored_has_content"), NEW_CHECK)
         batch_op.create_index("ix_items_parent_id", ["parent_id"], unique=False)
         batch_op.create_index("ix_items_source_key", ["source_key"], unique=False)
+        batch_op.drop_index("ix_items_root")
+    # Files only: the records read out of them are found by their container.
+    op.create_index("ix_items_root", "items", ["root"], unique=False,
+                    sqlite_where=sa.text("locator IS NULL"),
+                    postgresql_where=sa.text("locator IS NULL"))
 
     with op.batch_alter_table("sightings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("parent_id", sa.Integer(), nullable=True))
@@ -103,7 +108,9 @@ def downgrade() -> None:
     # Records without an original cannot satisfy the old constraint: they go first.
     op.execute("DELETE FROM items WHERE sha256 IS NULL AND record_sha256 IS NOT NULL "
                "AND state = 'stored'")
+    op.drop_index("ix_items_root", table_name="items")
     with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.create_index("ix_items_root", ["root"], unique=False)
         batch_op.drop_index("ix_items_source_key")
         batch_op.drop_index("ix_items_parent_id")
         batch_op.drop_constraint(op.f("ck_items_stored_has_content"), type_="check")
