@@ -258,6 +258,10 @@ def status(as_json: JsonOpt = False) -> None:
     out.print(f"Items: {states['stored']} stored, {states['failed']} failed, "
               f"{states['skipped']} skipped, {states['pending']} pending; "
               f"{data['sightings']} sightings")
+    read = {k: n for k, n in data["kinds"].items() if k not in ("file", "folder")}
+    if read:
+        out.print(safe("Read from files: " + ", ".join(f"{n:,} {k}" for k, n in read.items())
+                       + " (svidok imports list)"))
     out.print(f"Originals: {data['originals']} ({human_bytes(data['bytes'])})")
     if data["ingest_running"]:
         out.print("An ingest is running now.", style="yellow")

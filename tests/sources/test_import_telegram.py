@@ -231,6 +231,9 @@ def test_cli_reads_an_export_and_a_message_proof_verifies_offline(
     listed = json.loads(run_svidok(["items", "list", "--kind", "message", "--limit", "100",
                                     "--json"], env).stdout)
     assert listed["total"] == 19  # the older export beside it holds the same: sightings
+    kinds = json.loads(run_svidok(["status", "--json"], env).stdout)["kinds"]
+    assert (kinds["message"], kinds["chat"]) == (19, 1)
+    assert "Read from files: 1 chat" in run_svidok(["status"], env).stdout
     message = listed["items"][0]
     shown = json.loads(run_svidok(["items", "show", str(message["id"]), "--json"], env).stdout)
     assert shown["record"]["kind"] == "message"

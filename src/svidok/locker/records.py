@@ -46,6 +46,10 @@ def status(home: Home) -> dict[str, Any]:
         n_originals, n_bytes = conn.execute(
             select(func.count(), func.coalesce(func.sum(originals.c.size), 0))).one()
         n_sightings = conn.execute(select(func.count()).select_from(sightings)).scalar_one()
+        by_kind: dict[str, int] = {
+            row.kind: row.n for row in conn.execute(
+                select(items.c.kind, func.count().label("n"))
+                .where(items.c.state == "stored").group_by(items.c.kind))}
         last_batch = conn.execute(select(batches).order_by(batches.c.id.desc()).limit(1)).first()
         unfinished = conn.execute(
             select(batches.c.id, batches.c.roots, batches.c.state)
@@ -62,6 +66,8 @@ def status(home: Home) -> dict[str, Any]:
         "instance": home.instance_name,
         "database": "postgresql" if home.engine.dialect.name == "postgresql" else "sqlite",
         "items": {state: int(by_state.get(state, 0)) for state in ITEM_STATES},
+        # Stored items by kind: files, and what importers read out of them.
+        "kinds": {kind: int(n) for kind, n in sorted(by_kind.items())},
         "originals": int(n_originals),
         "bytes": int(n_bytes),
         "sightings": int(n_sightings),
