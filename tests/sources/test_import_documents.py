@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import docx
+from importing import run, source
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
 from svidok.db.schema import items
 from svidok.home import Home
 from svidok.locker.ingest import IngestOptions, ingest
-from svidok.locker.report import BatchReport
 from svidok.sources.importer import ImportOptions
 
 DATA = Path(__file__).parents[1] / "data"
@@ -91,17 +91,6 @@ def make_docx() -> bytes:
     out = BytesIO()
     document.save(out)
     return out.getvalue()
-
-
-def run(home: Home, *paths: Path, rehash: bool = False) -> BatchReport:
-    return ingest(home, list(paths), IngestOptions(rehash=rehash))
-
-
-def source(tmp_path: Path, name: str = "source") -> Path:
-    """A folder to ingest: tmp_path itself holds the data folder."""
-    folder = tmp_path / name
-    folder.mkdir()
-    return folder
 
 
 def document(home: Home) -> dict[str, Any]:

@@ -4,20 +4,17 @@ tests/data/sources/email (see PROVENANCE.md)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
+from importing import by_locator, children, run, source
 from sqlalchemy import select
 
 from svidok.db.schema import import_problems, items, sightings
 from svidok.home import Home
-from svidok.locker.ingest import IngestOptions, ingest
-from svidok.locker.report import BatchReport
 from svidok.sources.importers import email as email_importer
 
 DATA = Path(__file__).parents[1] / "data"
@@ -44,28 +41,6 @@ def letter(subject: str, *, attach: bytes | None = None, html: str | None = None
 
 def mbox(*letters: bytes) -> bytes:
     return b"\n".join(SEPARATOR + raw.rstrip(b"\n") + b"\n" for raw in letters) + b"\n"
-
-
-def run(home: Home, *paths: Path, rehash: bool = False) -> BatchReport:
-    return ingest(home, list(paths), IngestOptions(rehash=rehash))
-
-
-def children(home: Home) -> list[dict[str, Any]]:
-    with home.engine.connect() as conn:
-        rows = conn.execute(select(items).where(items.c.locator.is_not(None))
-                            .order_by(items.c.id)).mappings().all()
-    return [{**row, "fields": json.loads(row["record"])} for row in rows]
-
-
-def by_locator(home: Home) -> dict[str, dict[str, Any]]:
-    return {row["locator"]: row for row in children(home)}
-
-
-def source(tmp_path: Path, name: str = "source") -> Path:
-    """A folder to ingest: tmp_path itself holds the data folder."""
-    folder = tmp_path / name
-    folder.mkdir()
-    return folder
 
 
 def photo() -> bytes:

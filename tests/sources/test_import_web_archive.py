@@ -14,41 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from importing import by_locator, children, run, source
 from sqlalchemy import select
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from svidok.db.schema import items, sightings
+from svidok.db.schema import sightings
 from svidok.home import Home
-from svidok.locker.ingest import IngestOptions, ingest
-from svidok.locker.report import BatchReport
 from svidok.sources.importers import web_archive
 
 DATA = Path(__file__).parents[1] / "data" / "sources" / "warc"
 EXAMPLE_SHA256 = "ba85b4903f044b3eb20df400f97f33d8ed96dd8d43edd9cb84e3bcfc900649ff"
 PAGE = b"<html><body>Shelling of the school, 14 March</body></html>"
-
-
-def run(home: Home, *paths: Path, rehash: bool = False) -> BatchReport:
-    return ingest(home, list(paths), IngestOptions(rehash=rehash))
-
-
-def source(tmp_path: Path, name: str = "source") -> Path:
-    """A folder to ingest: tmp_path itself holds the data folder."""
-    folder = tmp_path / name
-    folder.mkdir()
-    return folder
-
-
-def children(home: Home) -> list[dict[str, Any]]:
-    with home.engine.connect() as conn:
-        rows = conn.execute(select(items).where(items.c.locator.is_not(None))
-                            .order_by(items.c.id)).mappings().all()
-    return [{**row, "fields": json.loads(row["record"])} for row in rows]
-
-
-def by_locator(home: Home) -> dict[str, dict[str, Any]]:
-    return {row["locator"]: row for row in children(home)}
 
 
 def seen(home: Home) -> list[dict[str, Any]]:

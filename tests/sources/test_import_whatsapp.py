@@ -15,12 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from importing import by_locator, children, run, source
 from sqlalchemy import select
 
 from svidok.db.schema import items
 from svidok.home import Home
-from svidok.locker.ingest import IngestOptions, ingest
-from svidok.locker.report import BatchReport
 from svidok.sources.importer import Container, ImportFailed, ImportOptions
 from svidok.sources.importers.whatsapp import WhatsAppImporter
 from svidok.sources.problems import Problem
@@ -38,29 +37,6 @@ WITH_MEDIA = (
     "14/03/2023, 10:01 - Olena: <Media omitted>\n"
     "14/03/2023, 10:02 - Taras: VID-20230314-WA0002.mp4 (file attached)\n"
 )
-
-
-def run(home: Home, *paths: Path, rehash: bool = False, **reading: Any) -> BatchReport:
-    return ingest(home, list(paths), IngestOptions(rehash=rehash,
-                                                   reading=ImportOptions(**reading)))
-
-
-def source(tmp_path: Path, name: str = "source") -> Path:
-    """A folder to ingest: tmp_path itself holds the data folder."""
-    folder = tmp_path / name
-    folder.mkdir()
-    return folder
-
-
-def children(home: Home) -> list[dict[str, Any]]:
-    with home.engine.connect() as conn:
-        rows = conn.execute(select(items).where(items.c.locator.is_not(None))
-                            .order_by(items.c.id)).mappings().all()
-    return [{**row, "fields": json.loads(row["record"])} for row in rows]
-
-
-def by_locator(home: Home) -> dict[str, dict[str, Any]]:
-    return {row["locator"]: row for row in children(home)}
 
 
 def item(home: Home, item_id: int) -> dict[str, Any]:
