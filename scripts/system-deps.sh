@@ -10,6 +10,12 @@ declare -A NEED=(
   [chromium]=/usr/bin/chromium
   # So that screenshots of pages render their text.
   [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+  # svidok enrich: OCR in Ukrainian, Russian and English; video and audio metadata.
+  [tesseract-ocr]=/usr/bin/tesseract
+  [tesseract-ocr-ukr]=/usr/share/tesseract-ocr/5/tessdata/ukr.traineddata
+  [tesseract-ocr-rus]=/usr/share/tesseract-ocr/5/tessdata/rus.traineddata
+  [tesseract-ocr-eng]=/usr/share/tesseract-ocr/5/tessdata/eng.traineddata
+  [ffmpeg]=/usr/bin/ffmpeg
 )
 # The file may also live under /usr/lib/file on some releases.
 have() { [ -e "$1" ] || { [ "$1" = /usr/share/misc/magic.mgc ] && [ -e /usr/lib/file/magic.mgc ]; }; }
