@@ -297,3 +297,98 @@ checkpoint_stamps = Table(
     Column("stamped_at", UTC, nullable=False),
 )
 Index("ix_checkpoint_stamps_checkpoint_id", checkpoint_stamps.c.checkpoint_id)
+
+# -- enrichment (svidok.enrich, svidok.dedup) -------------------------------------------
+
+# One enricher's last run on one item. ``key`` is the SHA-256 of the enricher's version and
+# the keys of the runs it read (text for places, ...): a run is repeated only when it
+# differs, so a new version of the text extractor re-runs everything downstream of it.
+enrichments = Table(
+    "enrichments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("enricher", String(32), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("key", SHA256, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("error", Text),  # what failed, never the content
+    Column("finished_at", UTC, nullable=False),
+    CheckConstraint("state IN ('done', 'failed', 'skipped')", name="state"),
+    UniqueConstraint("item_id", "enricher"),
+)
+
+# Something computed from an item: its text, OCR text, a thumbnail, a keyframe, metadata.
+# Text lives in ``content``; bytes (images) in the blob store under ``sha256``. Either way
+# ``sha256`` is what the "derive" custody event names, with the original as "previous".
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("enricher", String(32), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("role", String(32), nullable=False),  # "text", "ocr-text", "thumbnail", ...
+    Column("sha256", SHA256, nullable=False),
+    Column("media_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("position_ms", BigInteger),  # a keyframe's time
+    Column("content", Text),  # text artifacts and metadata (JSON)
+    Column("created_at", UTC, nullable=False),
+)
+Index("ix_artifacts_item_id", artifacts.c.item_id)
+
+# A suggestion a machine made about an item: a language, a place, a date, a name, a
+# violation type. Offsets are into the item's text; ``data`` is JSON with the evidence
+# (matched words, coordinates, precision). People confirm or reject (``state``).
+annotations = Table(
+    "annotations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("enricher", String(32), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("start", Integer),
+    Column("end", Integer),
+    Column("confidence", Integer, nullable=False),  # per mille: records hold no floats
+    Column("data", Text),
+    Column("state", String(16), nullable=False, default="suggested"),
+    CheckConstraint("state IN ('suggested', 'confirmed', 'rejected')", name="state"),
+)
+Index("ix_annotations_item_id", annotations.c.item_id)
+Index("ix_annotations_kind_value", annotations.c.kind, annotations.c.value)
+
+# Perceptual and text fingerprints: PDQ of an image or a video frame, MinHash of a text.
+fingerprints = Table(
+    "fingerprints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("enricher", String(32), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("algorithm", String(32), nullable=False),  # "pdq", "pdq-frame", "minhash"
+    Column("value", LargeBinary, nullable=False),
+    Column("quality", Integer),
+    Column("position_ms", BigInteger),
+)
+Index("ix_fingerprints_item_id", fingerprints.c.item_id)
+Index("ix_fingerprints_algorithm", fingerprints.c.algorithm)
+
+# Two items that look alike, with how and how far. Clusters are read from these links;
+# nothing is ever merged. ``item_a`` < ``item_b``.
+duplicate_links = Table(
+    "duplicate_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_a", ForeignKey("items.id"), nullable=False),
+    Column("item_b", ForeignKey("items.id"), nullable=False),
+    Column("method", String(32), nullable=False),  # "pdq", "pdq-frame", "minhash"
+    Column("distance", Integer, nullable=False),  # Hamming bits, or per mille of 1 - Jaccard
+    Column("grade", String(16), nullable=False),
+    Column("created_at", UTC, nullable=False),
+    CheckConstraint("item_a < item_b", name="ordered"),
+    UniqueConstraint("item_a", "item_b", "method"),
+)
+Index("ix_duplicate_links_item_b", duplicate_links.c.item_b)
