@@ -341,7 +341,8 @@ Index("ix_artifacts_item_id", artifacts.c.item_id)
 # A suggestion a machine made about an item: a language, a place, a date, a name, a
 # violation type. Offsets are into the item's text; ``data`` is JSON with the evidence
 # (matched words, coordinates, precision). People confirm or reject (``state``).
-annotations = Table(
+# (Named so in Python because ``annotations`` is taken by the __future__ import.)
+item_annotations = Table(
     "annotations",
     metadata,
     Column("id", Integer, primary_key=True),
@@ -357,8 +358,8 @@ annotations = Table(
     Column("state", String(16), nullable=False, default="suggested"),
     CheckConstraint("state IN ('suggested', 'confirmed', 'rejected')", name="state"),
 )
-Index("ix_annotations_item_id", annotations.c.item_id)
-Index("ix_annotations_kind_value", annotations.c.kind, annotations.c.value)
+Index("ix_annotations_item_id", item_annotations.c.item_id)
+Index("ix_annotations_kind_value", item_annotations.c.kind, item_annotations.c.value)
 
 # Perceptual and text fingerprints: PDQ of an image or a video frame, MinHash of a text.
 fingerprints = Table(
