@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from sources.importing import run, source
 from svidok.custody.events import sha_key
 from svidok.db.schema import artifacts, custody_events, enrichments, item_annotations, items
 from svidok.enrich.enricher import Annotation, Artifact, EnrichError, Output, Subject
 from svidok.enrich.runner import EnrichUsageError, enrich
 from svidok.home import Home
+from svidok.locker.ingest import BatchReport, IngestOptions, ingest
 
 
 @dataclass
@@ -61,6 +61,16 @@ class Shouting:
             if word.isupper() and len(word) > 1:
                 found.append(Annotation("shout", word, start, offset, 0.5, {"length": len(word)}))
         return Output(annotations=found)
+
+
+def run(home: Home, folder: Path) -> BatchReport:
+    return ingest(home, [folder], IngestOptions())
+
+
+def source(tmp_path: Path) -> Path:
+    folder = tmp_path / "source"
+    folder.mkdir()
+    return folder
 
 
 def telegram(folder: Path, texts: list[str]) -> Path:
