@@ -112,7 +112,7 @@ def test_runs_store_outputs_with_enricher_version_and_custody_events(two_message
             for n in shout] == [("DAWN", 14, 18, 500, "shouting", "1", "suggested")]
     assert json.loads(shout[0].data) == {"length": 4}
     with two_messages.engine.connect() as conn:
-        text = conn.execute(select(artifacts)).one()
+        text = conn.execute(select(artifacts).order_by(artifacts.c.id).limit(1)).one()
         message = conn.execute(select(items).where(items.c.id == text.item_id)).one()
         assert text.content == "checkpoint at DAWN" and text.role == "text"
         derive = [json.loads(r) for r in conn.execute(
