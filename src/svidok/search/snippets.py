@@ -1,0 +1,53 @@
+"""Snippets: the part of a hit's text around the first word the query looks for.
+
+Made in Python for both backends, from the stored text: FTS5's snippet() and PostgreSQL's
+ts_headline see only surface words, and a hit found through a lemma («блокпостах» for
+«блокпост») or another script's spelling would get no mark. A word is marked when its
+folded form or one of its lemmas is among the query's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from svidok.search.documents import WORD, search_fold, word_lemmas
+
+WIDTH = 200  # characters of text around the first marked word
+SCANNED = 200_000  # a hit whose first mark lies further in shows its beginning
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    text: str
+    marks: tuple[tuple[int, int], ...]  # (start, end) of marked words within text
+
+
+def _hits_word(word: str, wanted: frozenset[str]) -> bool:
+    return search_fold(word) in wanted or not wanted.isdisjoint(word_lemmas(word, None))
+
+
+def snippet(text: str, wanted: frozenset[str], width: int = WIDTH) -> Snippet:
+    head = text[:SCANNED]
+    first = None
+    for match in WORD.finditer(head):
+        if _hits_word(match.group(), wanted):
+            first = match.start()
+            break
+    start = 0
+    if first is not None and first > width // 3:
+        # Begin at a word, not inside one.
+        start = first - width // 3
+        space = head.find(" ", start, first)
+        if space >= 0:
+            start = space + 1
+    end = min(len(head), start + width)
+    if end < len(head):
+        space = head.rfind(" ", start, end)
+        end = space if space > start else end
+    window = " ".join(head[start:end].split())
+    prefix = "… " if start else ""
+    suffix = " …" if end < len(text) else ""
+    shown = prefix + window + suffix
+    marks = tuple((m.start(), m.end()) for m in WORD.finditer(shown)
+                  if _hits_word(m.group(), wanted))
+    return Snippet(shown, marks)
