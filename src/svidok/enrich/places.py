@@ -30,6 +30,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from svidok.enrich.enricher import Annotation, Output, Subject
 from svidok.enrich.gazetteer import (
     OCCUPIED_ADMIN1,
     Entry,
@@ -44,6 +45,7 @@ __all__ = [
     "GAZETTEER_VERSION",
     "Place",
     "PlaceMention",
+    "PlacesEnricher",
     "PlacesError",
     "find_places",
     "place",
@@ -360,3 +362,24 @@ def _rank(p: Place, context: set[tuple[str, str | None]]) -> tuple[bool, bool, b
         p.population,
         -p.geonameid,  # a stable last resort
     )
+
+
+class PlacesEnricher:
+    """Places the text names, resolved to GeoNames with coordinates and oblast."""
+
+    name = "places"
+    version = GAZETTEER_VERSION
+    needs: tuple[str, ...] = ("language",)
+
+    def accepts(self, subject: Subject) -> bool:
+        return bool(subject.text)
+
+    def run(self, subject: Subject) -> Output:
+        assert subject.text is not None
+        return Output(annotations=[Annotation(
+            "place", str(m.place.geonameid), m.start, m.end, m.confidence, data={
+                "text": m.text, "name": m.place.name, "oblast": m.place.oblast,
+                "country": m.place.country, "latitude": m.place.latitude,
+                "longitude": m.place.longitude, "how": m.how,
+                "alternatives": m.alternatives})
+            for m in find_places(subject.text, subject.language)])
