@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from search_corpus import MAKIIVKA, doc, indexed
+
 from conftest import run_svidok
-from corpus import MAKIIVKA, doc, indexed
 from svidok.home import Home
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from search_corpus import ARCHIVE, DONETSK, MAKIIVKA, doc, indexed
 
-from corpus import ARCHIVE, DONETSK, MAKIIVKA, doc, indexed
 from svidok.home import Home
 from svidok.search import (
     Filters,

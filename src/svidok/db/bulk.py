@@ -72,7 +72,9 @@ def stream_rows(conn: Connection, statement: Select[Any],
     matters when checking ten million log entries. PostgreSQL gets a server-side cursor,
     so memory stays flat.
     """
-    compiled = statement.compile(dialect=conn.dialect)
+    # IN lists expand into one parameter per value here, as SQLAlchemy does at execution.
+    compiled = statement.compile(dialect=conn.dialect,
+                                 compile_kwargs={"render_postcompile": True})
     params: Any = compiled.params
     if compiled.positiontup is not None:
         params = tuple(compiled.params[name] for name in compiled.positiontup)

@@ -393,3 +393,66 @@ duplicate_links = Table(
     UniqueConstraint("item_a", "item_b", "method"),
 )
 Index("ix_duplicate_links_item_b", duplicate_links.c.item_b)
+
+# -- search (svidok.search) ------------------------------------------------------------------
+
+# The full-text index is derived data, rebuilt from items by ``svidok enrich``, so it has no
+# foreign keys. The words themselves are kept by each dialect its own way, built by hand in
+# migration 0005 and named in HAND_BUILT: an FTS5 table (rowid = item id) on SQLite, a
+# ``tsv`` tsvector column under a GIN index on PostgreSQL.
+search_documents = Table(
+    "search_documents",
+    metadata,
+    Column("item_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("title", Text),
+    Column("kind", String(32), nullable=False),
+    Column("language", String(16)),
+    Column("media_type", String(255)),
+    Column("source_id", BigInteger),
+    Column("channel", Text),
+    Column("occurred_at", UTC),
+    Column("body", Text, nullable=False),  # the text as written, for snippets
+)
+
+# One row per facet value of an item: counted per result set, looked up when filtering.
+search_facets = Table(
+    "search_facets",
+    metadata,
+    Column("item_id", BigInteger, primary_key=True),
+    Column("facet", String(16), primary_key=True),
+    Column("value", Text, primary_key=True),
+    sqlite_with_rowid=False,
+)
+Index("ix_search_facets_facet_value_item_id", search_facets.c.facet, search_facets.c.value,
+      search_facets.c.item_id)
+
+# Days (proleptic ordinals) an item happened on or speaks of; open ends are the smallest and
+# largest day, so an overlap test is two comparisons.
+search_dates = Table(
+    "search_dates",
+    metadata,
+    Column("item_id", BigInteger, primary_key=True),
+    Column("first_day", Integer, primary_key=True),
+    Column("last_day", Integer, primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# What migrations build in one dialect's own SQL and this schema does not declare: tables
+# (FTS5 and its shadow tables), columns as (table, column), and indexes.
+HAND_BUILT_TABLES = ("search_fts",)  # and every table whose name starts "search_fts_"
+HAND_BUILT_COLUMNS = (("search_documents", "tsv"),)
+HAND_BUILT_INDEXES = ("ix_search_documents_tsv",)
+
+
+def hand_built(name: str | None, type_: str, table: str | None = None) -> bool:
+    """Whether a schema object is one of those migrations build by hand (see above)."""
+    if name is None:
+        return False
+    if type_ == "table":
+        return name in HAND_BUILT_TABLES or name.startswith("search_fts_")
+    if type_ == "column":
+        return (table, name) in HAND_BUILT_COLUMNS
+    if type_ == "index":
+        return name in HAND_BUILT_INDEXES
+    return False

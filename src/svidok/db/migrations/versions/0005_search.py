@@ -34,7 +34,7 @@ FTS5_RANK = ("INSERT INTO search_fts(search_fts, rank) "
 
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    columns = [
+    columns: list[sa.schema.SchemaItem] = [
         sa.Column("item_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
                   autoincrement=False, nullable=False),
         sa.Column("title", sa.Text(), nullable=True),
