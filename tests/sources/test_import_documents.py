@@ -16,6 +16,7 @@ from importing import run, source
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
+from made_documents import make_pdf
 from svidok.db.schema import items
 from svidok.home import Home
 from svidok.locker.ingest import IngestOptions, ingest
@@ -47,36 +48,6 @@ ARTICLE = """\
 <footer><p>© 2023 Новини Півдня. ФУТЕРСАЙТУ</p></footer>
 </body></html>
 """
-
-
-def make_pdf(pages: list[str]) -> bytes:
-    """A PDF 1.4 written object by object: a line of Helvetica per page."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R /Lang (uk-UA) >>",
-        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (5 + 2 * i)
-                                                for i in range(len(pages)))
-        + b"] /Count %d >>" % len(pages),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Title (Checkpoint report) /Author (Olena K.) "
-        b"/CreationDate (D:20230314100000+02'00') >>",
-    ]
-    for i, text in enumerate(pages):
-        content = b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % text.encode()
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-                       b"<< /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (6 + 2 * i))
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 4 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
 
 
 def make_docx() -> bytes:
