@@ -17,9 +17,12 @@ import typer
 from svidok import __version__
 from svidok.cli_capture import capture_cmd
 from svidok.cli_common import CTX, EXIT_FAILED, EXIT_FIXITY, JsonOpt, fail, opened
+from svidok.cli_dedup import dedup_cmd
+from svidok.cli_enrich import enrich_cmd, enrichers_cmd
 from svidok.cli_imports import imports_app, print_imports, reading_options
 from svidok.cli_items import items_app
 from svidok.cli_log import log_app
+from svidok.cli_search import search_cmd
 from svidok.config import ConfigError
 from svidok.custody import log
 from svidok.db import DatabaseError
@@ -42,6 +45,10 @@ app.add_typer(items_app, name="items")
 app.add_typer(imports_app, name="imports")
 app.add_typer(log_app, name="log")
 app.command("capture")(capture_cmd)
+app.command("search")(search_cmd)
+app.command("enrich")(enrich_cmd)
+app.command("enrichers")(enrichers_cmd)
+app.command("dedup")(dedup_cmd)
 
 def _version(value: bool) -> None:
     if value:

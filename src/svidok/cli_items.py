@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from svidok.cli_common import EXIT_USAGE, JsonOpt, fail, opened
+from svidok.enrich.views import item_enrichment
 from svidok.locker import records
 from svidok.output import emit_json, human_bytes, out, safe, table
 
@@ -63,6 +64,9 @@ def items_show(
     """Show one item with its capture context, what was read into it, and its sightings."""
     with opened(as_json) as home:
         item = records.find_item(home, ref)
+        if item is not None:
+            with home.engine.connect() as conn:
+                item["enrichment"] = item_enrichment(conn, item["id"])
     if item is None:
         fail(f"no item {ref!r} (give its number, or 8 or more hex digits of its SHA-256)",
              as_json)
@@ -82,3 +86,56 @@ def items_show(
         out.print(table("Seen again", ["when (UTC)", "batch", "path", "collector"], [
             [s["seen_at"][:19], s["batch_id"], f"{s['root']}/{s['rel_path']}", s["collector"]]
             for s in item["sightings"]]))
+    _print_enrichment(item["enrichment"])
+
+
+def _print_enrichment(found: dict[str, Any]) -> None:
+    hidden = ("ocr-pages", "note", "language-segment")
+    shown = [n for n in found["annotations"] if n["kind"] not in hidden]
+    if shown:
+        out.print(table("Suggested by enrichers (machines suggest, people decide)",
+                        ["kind", "value", "as written", "confidence", "state"], [
+            [n["kind"], _label(n), _written(n), f"{n['confidence']:.2f}", n["state"]]
+            for n in shown]))
+    segments = [n for n in found["annotations"] if n["kind"] == "language-segment"]
+    if segments:
+        out.print(safe("Languages by part of the text: " + ", ".join(
+            f"{n['value']} ({n['start']}–{n['end']})" for n in segments)))
+    if found["artifacts"]:
+        out.print(table("Derived artifacts", ["role", "type", "size", "at", "sha256"], [
+            [a["role"], a["media_type"], human_bytes(a["size"]),
+             "" if a["position_ms"] is None else f"{a['position_ms'] / 1000:.0f} s",
+             a["sha256"][:16]] for a in found["artifacts"]]))
+    if found["duplicates"]:
+        out.print(table("Looks like", ["item", "how", "distance", "grade"], [
+            [d["item"], d["method"], d["distance"], d["grade"]] for d in found["duplicates"]]))
+    notes = [n for n in found["annotations"] if n["kind"] == "note"]
+    if notes:
+        out.print(table("Notes of the enrichers", ["enricher", "what happened"],
+                        [[n["enricher"], n["value"]] for n in notes]))
+    failed = [r for r in found["runs"] if r["state"] == "failed"]
+    if failed:
+        out.print(table("Enrichers that failed", ["enricher", "version", "what failed"], [
+            [r["enricher"], r["version"], r["error"]] for r in failed]))
+
+
+def _label(note: dict[str, Any]) -> str:
+    data = note["data"] or {}
+    if note["kind"] == "place" and data.get("name"):
+        return f"{data['name']} ({data.get('oblast') or data.get('country')}; " \
+               f"GeoNames {note['value']})"
+    if note["kind"] == "date" and data.get("precision"):
+        return f"{note['value']} ({data['precision']})"
+    if note["kind"] == "violation" and data.get("label"):
+        return f"{data['label']} ({note['value']})"
+    if note["kind"] == "name" and data.get("kind"):
+        return f"{note['value']} ({data['kind']})"
+    return str(note["value"])
+
+
+def _written(note: dict[str, Any]) -> str:
+    """The words of the text the suggestion rests on."""
+    data = note["data"] or {}
+    if note["kind"] == "violation":
+        return ", ".join(str(w[2]) for w in data.get("words", ()))
+    return str(data.get("text", ""))

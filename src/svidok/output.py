@@ -53,7 +53,8 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-WIDE_COLUMNS = frozenset({"path", "value", "what happened"})
+WIDE_COLUMNS = frozenset({"path", "value", "what happened", "what failed", "title",
+                          "as written"})
 
 
 def table(title: str, columns: list[str], rows: list[list[object]]) -> Table:

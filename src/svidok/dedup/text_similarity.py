@@ -139,7 +139,8 @@ class TextMatch:
 
 
 class TextIndex:
-    """LSH over MinHash signatures; candidates confirmed by exact Jaccard. Not persisted.
+    """LSH over MinHash signatures; candidates confirmed by exact Jaccard. Not persisted,
+    and not thread-safe: one thread adds and queries (as the linking job does).
 
     Shingles for the check are kept in memory when given to ``add`` (fine for thousands of
     posts); for large archives pass none and give ``query`` a ``shingles_of`` that

@@ -44,6 +44,7 @@ class Subject:
     record: Mapping[str, Any] | None  # what an importer read (a message's fields)
     occurred_at: datetime | None
     blob_path: str | None = None  # where the original's bytes are, read-only
+    captured_at: datetime | None = None  # when Svidok collected it (the capture context)
     # Set by the text, OCR and language enrichers for those after them (or loaded from
     # their stored outputs when they do not run again).
     text: str | None = None
@@ -58,6 +59,14 @@ class Subject:
         if found is None:
             raise EnrichError(f"item {self.item_id} has neither bytes nor a record")
         return found
+
+    def text_up_to(self, limit: int, output: Output, what: str) -> str:
+        """The text, cut at ``limit`` characters; the cut is noted in ``output``."""
+        text = self.text or ""
+        if len(text) > limit:
+            output.notes.append(f"{what} were looked for in the first {limit:,} characters")
+            return text[:limit]
+        return text
 
     def open(self) -> BinaryIO:
         if self.blob_path is None:
@@ -111,7 +120,9 @@ class Output:
     annotations: list[Annotation] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     fingerprints: list[Fingerprint] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # for people: "page 3 has no text layer"
+    # For people: "page 3 has no text layer". Stored as annotations of kind "note"; like
+    # errors, they never quote the evidence.
+    notes: list[str] = field(default_factory=list)
 
     def digest(self) -> str:
         """SHA-256 of what was found, as the custody event commits to it."""
@@ -121,6 +132,7 @@ class Output:
             "artifacts": [[a.role, a.sha256, a.position_ms] for a in self.artifacts],
             "fingerprints": [[f.algorithm, f.value.hex(), f.quality, f.position_ms]
                              for f in self.fingerprints],
+            "notes": list(self.notes),
         }
         encoded = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                              default=str)
@@ -129,8 +141,12 @@ class Output:
 
 class Enricher(Protocol):
     name: str  # short and stable: it keys the stored runs ("places")
-    version: str  # change it whenever the output could change (rules, data, a library)
     needs: tuple[str, ...]  # enrichers whose outputs it reads; they run first
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the output could change (rules, data, a library's version);
+        at most 64 characters."""
 
     def accepts(self, subject: Subject) -> bool: ...
 

@@ -93,7 +93,8 @@ def _subjects(conn: Connection, home: Home, plans: Sequence[ItemPlan],
         for r in conn.execute(select(
                 items.c.id, items.c.kind, items.c.media_type, items.c.original_name,
                 items.c.size, items.c.sha256, items.c.record_sha256, items.c.record,
-                items.c.occurred_at).where(items.c.id.in_(part))).mappings():
+                items.c.occurred_at, items.c.captured_at)
+                .where(items.c.id.in_(part))).mappings():
             rows[r["id"]] = r
     subjects = []
     for item_id in ids:
@@ -103,6 +104,7 @@ def _subjects(conn: Connection, home: Home, plans: Sequence[ItemPlan],
             item_id=item_id, kind=r["kind"], media_type=r["media_type"],
             name=r["original_name"], size=r["size"], sha256=r["sha256"],
             record_sha256=r["record_sha256"], record=record, occurred_at=r["occurred_at"],
+            captured_at=r["captured_at"],
             blob_path=str(home.blobs.path_of(r["sha256"])) if r["sha256"] else None))
     _carry(conn, subjects, plans, [e.name for e in enrichers])
     return subjects

@@ -103,7 +103,12 @@ def store_job(conn: Connection, result: JobResult, versions: dict[str, str],
             for f in out.fingerprints:
                 prints.append((subject.item_id, run.enricher, version, f.algorithm, f.value,
                                f.quality, f.position_ms))
-            if out.annotations or out.fingerprints:
+            # What the enricher says about its own work ("page 3 has no text layer") is kept
+            # beside its findings, so a person sees why something is missing.
+            for note in out.notes:
+                notes.append((subject.item_id, run.enricher, version, "note", note, None, None,
+                              1000, None, "suggested"))
+            if out.annotations or out.fingerprints or out.notes:
                 events.append(_metadata_event(subject, run, version, now))
     bulk_insert_typed(conn, enrichments, _RUN_COLUMNS, run_rows)
     bulk_insert_typed(conn, item_annotations, _ANNOTATION_COLUMNS, notes)

@@ -1,0 +1,175 @@
+"""Comparing each new fingerprint with every one before it, and storing the links.
+
+The runner calls a :class:`Linker` in the transaction that stores a group's fingerprints,
+so links and fingerprints are written together or not at all. The indexes live in memory
+for one ``svidok enrich``: they are filled from the database the first time a group brings
+a fingerprint of their kind, then grow with each group.
+
+- Images and video frames (PDQ): a hash of quality under 50 is kept but never linked
+  (flat images all hash alike). A query is the item's hash and, when the fingerprint
+  enricher stored them, its 7 rotations and flips. Distances up to 31 bits are links
+  ("duplicate" up to 15, "near-duplicate" above); 32–45 ("maybe") is left to people.
+  Two items are linked once per method with their smallest distance.
+- Texts (MinHash, LSH at 0.5): candidates are confirmed by the exact Jaccard similarity of
+  their shingles, recomputed from the stored text; distance is 1 − Jaccard in per mille.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from svidok.db.bulk import stream_rows
+from svidok.db.schema import artifacts, duplicate_links, fingerprints
+from svidok.dedup.hash_index import MATCH_RADIUS, HashIndex, grade
+from svidok.dedup.text_similarity import TextIndex, shingles
+from svidok.enrich.storing import NewFingerprint, Stored
+
+MIN_QUALITY = 50
+IMAGE_ALGORITHMS = ("pdq", "pdq-frame")
+VARIANTS = "pdq-variants"  # the 7 other rotations and flips of an image's hash, concatenated
+TEXT = "minhash"
+TEXT_ROLES = ("text", "ocr-text")
+
+
+def text_of(conn: Connection, item_id: int) -> str:
+    parts = conn.execute(select(artifacts.c.content).where(
+        artifacts.c.item_id == item_id, artifacts.c.role.in_(TEXT_ROLES))
+        .order_by(artifacts.c.id)).scalars()
+    return "\n\n".join(p for p in parts if p)
+
+
+class Linker:
+    def __init__(self) -> None:
+        self.images: HashIndex | None = None
+        self.image_items: dict[int, tuple[int, str]] = {}  # fingerprint id -> item, algorithm
+        self.texts: TextIndex | None = None
+
+    def __call__(self, conn: Connection, stored: Stored) -> int:
+        new = stored.fingerprints
+        found: dict[tuple[int, int, str], int] = {}
+        if any(f.algorithm in IMAGE_ALGORITHMS for f in new):
+            self._link_images(conn, new, found)
+        if any(f.algorithm == TEXT for f in new):
+            self._link_texts(conn, new, found)
+        return _store(conn, found)
+
+    # -- images and frames ------------------------------------------------------------
+
+    def _load_images(self, conn: Connection, skip: set[int]) -> HashIndex:
+        index = HashIndex()
+        keys, values = [], []
+        statement = select(fingerprints.c.id, fingerprints.c.item_id, fingerprints.c.algorithm,
+                           fingerprints.c.value).where(
+            fingerprints.c.algorithm.in_(IMAGE_ALGORITHMS),
+            fingerprints.c.quality >= MIN_QUALITY)
+        for rows in stream_rows(conn, statement):
+            for fp_id, item_id, algorithm, value in rows:
+                if fp_id in skip:
+                    continue
+                keys.append(fp_id)
+                values.append(bytes(value))
+                self.image_items[fp_id] = (item_id, algorithm)
+        if keys:
+            index.add(np.asarray(keys, dtype=np.int64), values)
+        return index
+
+    def _link_images(self, conn: Connection, new: list[NewFingerprint],
+                     found: dict[tuple[int, int, str], int]) -> None:
+        if self.images is None:
+            self.images = self._load_images(conn, {f.id for f in new})
+        variants = {f.item_id: f.value for f in new if f.algorithm == VARIANTS}
+        usable = [f for f in new if f.algorithm in IMAGE_ALGORITHMS
+                  and (f.quality or 0) >= MIN_QUALITY]
+        for f in usable:
+            query = [f.value]
+            extra = variants.get(f.item_id) if f.algorithm == "pdq" else None
+            if extra:
+                query += [extra[i:i + 32] for i in range(0, len(extra), 32)]
+            for match in self.images.query(query, radius=MATCH_RADIUS):
+                other, their_algorithm = self.image_items[match.key]
+                if other == f.item_id:
+                    continue
+                method = "pdq" if f.algorithm == their_algorithm == "pdq" else "pdq-frame"
+                _keep(found, f.item_id, other, method, match.distance)
+        if usable:
+            self.images.add(np.asarray([f.id for f in usable], dtype=np.int64),
+                            [f.value for f in usable])
+            for f in usable:
+                self.image_items[f.id] = (f.item_id, f.algorithm)
+
+    # -- texts ------------------------------------------------------------------------
+
+    def _load_texts(self, conn: Connection, skip: set[int]) -> TextIndex:
+        index = TextIndex()
+        statement = select(fingerprints.c.id, fingerprints.c.item_id,
+                           fingerprints.c.value).where(fingerprints.c.algorithm == TEXT)
+        for rows in stream_rows(conn, statement):
+            for fp_id, item_id, value in rows:
+                if fp_id not in skip and item_id not in index:
+                    index.add(item_id, bytes(value))
+        return index
+
+    def _link_texts(self, conn: Connection, new: list[NewFingerprint],
+                    found: dict[tuple[int, int, str], int]) -> None:
+        if self.texts is None:
+            self.texts = self._load_texts(conn, {f.id for f in new})
+        index = self.texts
+
+        def shingles_of(item_id: int) -> frozenset[str]:
+            return shingles(text_of(conn, item_id))
+
+        for f in new:
+            if f.algorithm != TEXT:
+                continue
+            mine = shingles_of(f.item_id)
+            for match in index.query(f.value, mine, exclude=f.item_id,
+                                     shingles_of=shingles_of):
+                _keep(found, f.item_id, match.key, TEXT, round((1 - match.similarity) * 1000))
+            if f.item_id not in index:
+                index.add(f.item_id, f.value)
+
+
+def _keep(found: dict[tuple[int, int, str], int], a: int, b: int, method: str,
+          distance: int) -> None:
+    key = (min(a, b), max(a, b), method)
+    if key not in found or distance < found[key]:
+        found[key] = distance
+
+
+def _grade(method: str, distance: int) -> str:
+    if method == TEXT:
+        return "duplicate" if distance <= 100 else "near-duplicate"
+    return grade(distance)
+
+
+def _store(conn: Connection, found: dict[tuple[int, int, str], int]) -> int:
+    if not found:
+        return 0
+    now = datetime.now(UTC)
+    rows = [{"item_a": a, "item_b": b, "method": m, "distance": d, "grade": _grade(m, d),
+             "created_at": now} for (a, b, m), d in sorted(found.items())]
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(duplicate_links).on_conflict_do_nothing(
+        index_elements=["item_a", "item_b", "method"])
+    conn.execute(statement, rows)
+    return len(rows)
+
+
+def links_of(conn: Connection, item_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+    """For each item, the items it is linked to and how (for showing one item)."""
+    wanted = list(item_ids)
+    out: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    rows = conn.execute(select(duplicate_links.c.item_a, duplicate_links.c.item_b,
+                               duplicate_links.c.method).where(
+        duplicate_links.c.item_a.in_(wanted) | duplicate_links.c.item_b.in_(wanted)))
+    for a, b, method in rows:
+        out[a].append((b, method))
+        out[b].append((a, method))
+    return dict(out)

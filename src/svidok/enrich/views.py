@@ -1,0 +1,45 @@
+"""What enrichment found about one item, for ``svidok items show`` and the web app."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from svidok.db.schema import (
+    artifacts,
+    duplicate_links,
+    enrichments,
+    fingerprints,
+    item_annotations,
+)
+
+
+def item_enrichment(conn: Connection, item_id: int) -> dict[str, Any]:
+    runs = [{"enricher": r.enricher, "version": r.version, "state": r.state,
+             "error": r.error, "finished_at": r.finished_at.isoformat()}
+            for r in conn.execute(select(enrichments).where(enrichments.c.item_id == item_id)
+                                  .order_by(enrichments.c.id))]
+    notes = [{"id": n.id, "kind": n.kind, "value": n.value, "start": n.start, "end": n.end,
+              "confidence": n.confidence / 1000, "state": n.state, "enricher": n.enricher,
+              "version": n.version, "data": json.loads(n.data) if n.data else None}
+             for n in conn.execute(select(item_annotations)
+                                   .where(item_annotations.c.item_id == item_id)
+                                   .order_by(item_annotations.c.kind, item_annotations.c.start,
+                                             item_annotations.c.id))]
+    derived = [{"role": a.role, "sha256": a.sha256, "media_type": a.media_type,
+                "size": a.size, "position_ms": a.position_ms, "enricher": a.enricher,
+                "version": a.version}
+               for a in conn.execute(select(artifacts).where(artifacts.c.item_id == item_id)
+                                     .order_by(artifacts.c.id))]
+    prints: dict[str, int] = dict(conn.execute(select(fingerprints.c.algorithm, func.count())
+                               .where(fingerprints.c.item_id == item_id)
+                               .group_by(fingerprints.c.algorithm)).all())
+    links = [{"item": r.item_b if r.item_a == item_id else r.item_a, "method": r.method,
+              "distance": r.distance, "grade": r.grade}
+             for r in conn.execute(select(duplicate_links).where(or_(
+                 duplicate_links.c.item_a == item_id, duplicate_links.c.item_b == item_id))
+                 .order_by(duplicate_links.c.distance))]
+    return {"runs": runs, "annotations": notes, "artifacts": derived,
+            "fingerprints": {k: int(v) for k, v in prints.items()}, "duplicates": links}
