@@ -123,8 +123,10 @@ def test_runs_store_outputs_with_enricher_version_and_custody_events(two_message
             .where(custody_events.c.sha_key == sha_key(message.record_sha256))).scalars()]
     assert [(e["action"], e["previous"], e["details"]["enricher"]) for e in derive] == [
         ("derive", message.record_sha256, "text")]
-    assert [e["details"]["enricher"] for e in about if e["action"] == "metadata"] == [
-        "shouting"]
+    found = [e["details"] for e in about if e["action"] == "metadata"]
+    assert [(d["enrichers"], d["shouting.version"], d["shouting.found"]) for d in found] == [
+        ("shouting", "1", 1)]
+    assert len(found[0]["shouting.digest"]) == 64
 
 
 def test_a_second_run_does_nothing_and_a_new_version_reruns_what_depends_on_it(

@@ -128,10 +128,12 @@ class Linker:
         for f in new:
             if f.algorithm != TEXT:
                 continue
-            mine = shingles_of(f.item_id)
-            for match in index.query(f.value, mine, exclude=f.item_id,
-                                     shingles_of=shingles_of):
-                _keep(found, f.item_id, match.key, TEXT, round((1 - match.similarity) * 1000))
+            if index.candidates(f.value, exclude=f.item_id):
+                mine = shingles_of(f.item_id)
+                for match in index.query(f.value, mine, exclude=f.item_id,
+                                         shingles_of=shingles_of):
+                    _keep(found, f.item_id, match.key, TEXT,
+                          round((1 - match.similarity) * 1000))
             if f.item_id not in index:
                 index.add(f.item_id, f.value)
 

@@ -190,6 +190,19 @@ class TextIndex:
                 if not holders:
                     del bucket[band]
 
+    def candidates(self, sig: bytes, exclude: int | None = None) -> set[int]:
+        """Keys sharing a band with ``sig``: what ``query`` confirms. Most texts have none,
+        and then their shingles need not be computed at all."""
+        _check_signature(sig)
+        found: set[int] = set()
+        if _is_empty(sig):
+            return found
+        for bucket, band in zip(self._buckets, _bands(sig), strict=True):
+            found.update(bucket.get(band, ()))
+        if exclude is not None:
+            found.discard(exclude)
+        return found
+
     def query(self, sig: bytes, shingles: frozenset[str], exclude: int | None = None,
               shingles_of: Callable[[int], frozenset[str]] | None = None) -> list[TextMatch]:
         """Keys whose shingles have Jaccard similarity >= threshold with ``shingles``.
@@ -197,14 +210,9 @@ class TextIndex:
         Most similar first, then by key. ``exclude`` is typically the querying item's own
         key. Shingles of a candidate come from ``add`` or else from ``shingles_of``.
         """
-        _check_signature(sig)
-        if not shingles or _is_empty(sig):
+        if not shingles:
             return []
-        candidates: set[int] = set()
-        for bucket, band in zip(self._buckets, _bands(sig), strict=True):
-            candidates.update(bucket.get(band, ()))
-        if exclude is not None:
-            candidates.discard(exclude)
+        candidates = self.candidates(sig, exclude)
         matches = []
         for key in candidates:
             theirs = self._shingles.get(key)

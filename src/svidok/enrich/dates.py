@@ -226,6 +226,7 @@ _COUNTED = {
 _NOT_DATES = frozenset(
     ("we", "may", "march", "sat", "sun", "second", "mon", "tue", "wed", "thu", "fri", "now"))
 _SENTENCE_END = re.compile(r"[.!?;\n]")
+_DAY_NUMBER = re.compile(r"(?<!\d)\d\d?(?!\d)")
 
 
 @lru_cache(maxsize=8)
@@ -273,17 +274,21 @@ def _from_dateparser(g: Grammar, text: str, languages: tuple[str, ...], anchor: 
 
     counted = _counted(languages)
     triggers = heapq.merge(
-        ((m.start(), m.end()) for m in counted.finditer(text) if free(m.start(), m.end())),
-        ((m.start(), m.end()) for m in g.month.finditer(text) if free(m.start(), m.end())))
+        ((m.start(), m.end(), True) for m in counted.finditer(text)
+         if free(m.start(), m.end())),
+        ((m.start(), m.end(), False) for m in g.month.finditer(text)
+         if free(m.start(), m.end())))
     out: list[DateMention] = []
     windows: set[tuple[int, int]] = set()
     base = datetime(anchor.year, anchor.month, anchor.day)
-    for t_start, t_end in triggers:
+    for t_start, t_end, is_count in triggers:
         if len(windows) >= MAX_DATEPARSER_WINDOWS:
             break
         low, high = _window(text, t_start, t_end)
         if (low, high) in windows:
             continue
+        if not is_count and _DAY_NUMBER.search(text, low, high) is None:
+            continue  # a month is kept only with its day, and this sentence has no number
         windows.add((low, high))
         # What the rules read is blanked out (offsets kept), so dateparser neither reports
         # it again nor swallows a trigger into a phrase that overlaps it.
@@ -301,7 +306,7 @@ def _from_dateparser(g: Grammar, text: str, languages: tuple[str, ...], anchor: 
             # Only what a trigger is part of: a counted phrase, or a month with its day (a
             # bare month dateparser would set to the anchor's day).
             if not (counted.search(phrase) or (
-                    g.month.search(phrase) and re.search(r"(?<!\d)\d\d?(?!\d)", phrase))):
+                    g.month.search(phrase) and _DAY_NUMBER.search(phrase))):
                 continue
             has_year = re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", phrase) is not None
             day = when.date()

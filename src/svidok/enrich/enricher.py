@@ -51,6 +51,9 @@ class Subject:
     title: str | None = None
     language: str | None = None
     ocr_pages: tuple[int, ...] = ()  # PDF pages with no text layer
+    # What one enricher computed that the next may reuse (the text's words and their
+    # lemmas, for names and violation types); emptied before the subject travels back.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def content_sha256(self) -> str:

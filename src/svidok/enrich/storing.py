@@ -108,8 +108,10 @@ def store_job(conn: Connection, result: JobResult, versions: dict[str, str],
             for note in out.notes:
                 notes.append((subject.item_id, run.enricher, version, "note", note, None, None,
                               1000, None, "suggested"))
-            if out.annotations or out.fingerprints or out.notes:
-                events.append(_metadata_event(subject, run, version, now))
+        found = [(run, versions[run.enricher]) for run in runs if run.output is not None
+                 and (run.output.annotations or run.output.fingerprints or run.output.notes)]
+        if found:
+            events.append(_metadata_event(subject, found, now))
     bulk_insert_typed(conn, enrichments, _RUN_COLUMNS, run_rows)
     bulk_insert_typed(conn, item_annotations, _ANNOTATION_COLUMNS, notes)
     bulk_insert_typed(conn, artifacts, _ARTIFACT_COLUMNS, things)
@@ -156,11 +158,17 @@ def _derive_event(subject: Subject, run: RunResult, version: str, art: Artifact,
                         previous=subject.content_sha256, details=details)
 
 
-def _metadata_event(subject: Subject, run: RunResult, version: str,
+def _metadata_event(subject: Subject, found: list[tuple[RunResult, str]],
                     now: datetime) -> CustodyEvent:
-    assert run.output is not None
-    return CustodyEvent("metadata", _actor(run), now, subject.content_sha256, details={
-        "enricher": run.enricher, "enricher_version": version,
-        "annotations": len(run.output.annotations),
-        "fingerprints": len(run.output.fingerprints),
-        "digest": run.output.digest()})
+    """One event for what the enrichers of one pass found about one item: each enricher
+    named with its version, how many findings, and the SHA-256 of them (Output.digest)."""
+    details: dict[str, str | int | bool | None] = {
+        "enrichers": ",".join(run.enricher for run, _ in found)}
+    for run, version in found:
+        assert run.output is not None
+        details[f"{run.enricher}.version"] = version
+        details[f"{run.enricher}.found"] = (len(run.output.annotations)
+                                           + len(run.output.fingerprints))
+        details[f"{run.enricher}.digest"] = run.output.digest()
+    return CustodyEvent("metadata", Actor("svidok.enrich"), now, subject.content_sha256,
+                        details=details)

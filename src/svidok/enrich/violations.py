@@ -40,6 +40,7 @@ from svidok.enrich.names import (
     check_length,
     phrase_words,
     read_data_json,
+    tokenised_of,
 )
 
 _MATCHER_VERSION = "1"
@@ -141,7 +142,8 @@ def _taxonomy_version() -> str:
 TAXONOMY_VERSION: str = _taxonomy_version()
 
 
-def find_violations(text: str, language: str | None = None) -> list[ViolationSuggestion]:
+def find_violations(text: str, language: str | None = None,
+                    tokenised: TokenisedText | None = None) -> list[ViolationSuggestion]:
     """One suggestion per category the text has words for, surest first.
 
     ``language`` is accepted for symmetry with the other enrichers; the patterns of all three
@@ -149,7 +151,8 @@ def find_violations(text: str, language: str | None = None) -> list[ViolationSug
     """
     del language  # see the docstring
     check_length(text, ViolationsError)
-    tokenised = TokenisedText.of(text)
+    if tokenised is None or tokenised.text != text:
+        tokenised = TokenisedText.of(text)
     by_category: dict[str, list[PhraseMatch]] = {}
     for match in _taxonomy().matcher.find(tokenised):
         by_category.setdefault(match.phrase.label, []).append(match)
@@ -196,7 +199,7 @@ class ViolationsEnricher:
         output = Output()
         text = subject.text_up_to(MAX_TEXT_CHARS, output, "violation words")
         labels = {c.id: c for c in taxonomy()}
-        for s in find_violations(text, subject.language):
+        for s in find_violations(text, subject.language, tokenised_of(subject, text)):
             category = labels[s.category]
             first, last = s.words[0], s.words[-1]
             output.annotations.append(Annotation(

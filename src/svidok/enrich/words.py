@@ -65,16 +65,22 @@ def analyzer(language: str) -> Any:
 
 
 @lru_cache(maxsize=200_000)
-def _lemmas(word: str, language: str) -> frozenset[str]:
-    parses = analyzer(language).parse(word)
-    return frozenset(fold(p.normal_form) for p in parses)
+def _lemmas(word: str, language: str, guess: bool) -> frozenset[str]:
+    morph = analyzer(language)
+    if not guess and not morph.word_is_known(word):
+        # pymorphy3 guesses a lemma for an unknown word by analogy with known endings, at
+        # about half a millisecond a word: worth it for a place name, not for every word.
+        return frozenset()
+    return frozenset(fold(p.normal_form) for p in morph.parse(word))
 
 
-def lemmas(word: str, language: str | None = None) -> frozenset[str]:
+def lemmas(word: str, language: str | None = None, guess: bool = True) -> frozenset[str]:
     """Every lemma the word could have, folded, and the folded word itself.
 
     A Cyrillic word is looked up in Ukrainian and Russian unless the language says which;
     other words are only folded (English inflects too little to matter for our lists).
+    ``guess=False`` leaves words out of the dictionaries as they are: the lists of names
+    and violation words hold dictionary words only, and they read every word of a text.
     """
     folded = fold(word)
     if not is_cyrillic(folded):
@@ -83,5 +89,5 @@ def lemmas(word: str, language: str | None = None) -> frozenset[str]:
     out = {folded}
     for lang in languages:
         assert lang is not None
-        out |= _lemmas(folded, lang)
+        out |= _lemmas(folded, lang, guess)
     return frozenset(out)

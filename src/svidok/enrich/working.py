@@ -86,6 +86,7 @@ def run_job(job: Job, enrichers: Mapping[str, Enricher]) -> JobResult:
     results: list[list[RunResult]] = []
     for subject, names in zip(job.subjects, job.runs, strict=True):
         results.append([run_one(enrichers[name], subject) for name in names])
+        subject.memo.clear()
     return JobResult(job.subjects, results)
 
 

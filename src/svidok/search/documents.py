@@ -89,11 +89,18 @@ def search_fold(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def word_lemmas(word: str, language: str | None) -> frozenset[str]:
-    """Folded lemmas of a Cyrillic word other than the word itself; empty for others."""
+    """Folded lemmas of a Cyrillic word other than the word itself; empty for others.
+
+    Only dictionary words have lemmas here: pymorphy3's guess for an unknown word costs
+    half a millisecond, paid for every new word of every text, and most unknown words are
+    typos, slang or names. Places, whose inflected forms matter most, are found through the
+    gazetteer's spellings instead (the places column).
+    """
     if not is_cyrillic(word):
         return frozenset()
     folded = search_fold(word)
-    return frozenset(f for f in map(search_fold, lemmas(word, language)) if f != folded)
+    return frozenset(f for f in map(search_fold, lemmas(word, language, guess=False))
+                     if f != folded)
 
 
 def prepare(doc: SearchDocument) -> Prepared:
