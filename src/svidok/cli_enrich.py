@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from svidok.cli_common import EXIT_FAILED, EXIT_USAGE, JsonOpt, fail, opened
-from svidok.enrich.runner import EnrichReport, EnrichUsageError, summary
+from svidok.enrich.runner import EnrichReport, EnrichStopped, EnrichUsageError, summary
 from svidok.output import emit_json, err, out, safe, table
 
 SHOWN_FAILURES = 30
@@ -41,6 +41,8 @@ def enrich_cmd(
                                                                 total=total))
         except EnrichUsageError as exc:
             fail(str(exc), as_json, EXIT_USAGE)
+        except EnrichStopped as exc:
+            fail(str(exc), as_json, EXIT_FAILED)
         except KeyboardInterrupt:
             fail("interrupted; what was enriched is kept: run 'svidok enrich' again to "
                  "finish", as_json, 130)

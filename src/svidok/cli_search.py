@@ -9,7 +9,7 @@ import typer
 
 from svidok.cli_common import EXIT_USAGE, JsonOpt, fail, opened
 from svidok.output import emit_json, out, safe, table
-from svidok.search import FACETS, Filters, Results, SearchError, search
+from svidok.search import FACETS, Filters, Results, SearchError, facet_label, find, place_named
 
 
 def _day(value: str | None, option: str, as_json: bool) -> date | None:
@@ -22,21 +22,13 @@ def _day(value: str | None, option: str, as_json: bool) -> date | None:
 
 
 def _place(value: str | None, as_json: bool) -> int | None:
-    """A GeoNames id as given, or the most populous place the name (any script, any
-    case form) names."""
     if value is None:
         return None
-    if value.isdigit():
-        return int(value)
-    from svidok.enrich.gazetteer import gazetteer
-    from svidok.enrich.places import spellings
-
-    g = gazetteer()
-    ids = {entry.place.geonameid for key in spellings(value) for entry in g.index.get(key, ())}
-    if not ids:
+    found = place_named(value)
+    if found is None:
         fail(f"no place named {value!r} in the gazetteer; give its GeoNames id instead",
              as_json, EXIT_USAGE)
-    return max(ids, key=lambda i: (g.places[i].population, -i))
+    return found
 
 
 def search_cmd(
@@ -74,13 +66,11 @@ def search_cmd(
         language=language, place=_place(place, as_json), violation=violation, kind=kind,
         media_type=media_type, source_id=source, date_from=_day(date_from, "--from", as_json),
         date_to=_day(date_to, "--to", as_json))
-    from svidok.enrich.places import spellings
-
     with opened(as_json) as home:
         try:
             with home.engine.connect() as conn:
-                results = search(conn, query, filters, limit=limit, offset=offset,
-                                 facets=facets, expand=spellings)
+                results = find(conn, query, filters, limit=limit, offset=offset,
+                               facets=facets)
         except SearchError as exc:
             fail(str(exc), as_json)
     if as_json:
@@ -96,7 +86,8 @@ def _as_json(results: Results, offset: int) -> dict[str, Any]:
                       "occurred_at": h.occurred_at, "snippet": h.snippet,
                       "marks": [list(m) for m in h.marks]} for h in results.hits],
             "facets": None if results.facets is None else {
-                facet: [{"value": v, "count": n} for v, n in values]
+                facet: [{"value": v, "label": facet_label(facet, v), "count": n}
+                        for v, n in values]
                 for facet, values in results.facets.items()},
             "facets_capped": results.facets_capped}
 
@@ -117,4 +108,10 @@ def _print(results: Results, offset: int) -> None:
     for facet in FACETS:
         values = results.facets.get(facet) or []
         if values:
-            out.print(safe(f"{facet}{capped}: " + ", ".join(f"{v} ({n:,})" for v, n in values)))
+            out.print(safe(f"{facet}{capped}: " + ", ".join(
+                f"{_shown(facet, v)} ({n:,})" for v, n in values)))
+
+
+def _shown(facet: str, value: str) -> str:
+    label = facet_label(facet, value)
+    return value if label == value else f"{label} [{value}]"

@@ -17,7 +17,7 @@ def test_search_prints_hits_and_facets_as_json(home: Home, env: dict[str, str]) 
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["total"] == 3 and len(data["hits"]) == 2
-    assert data["facets"]["place"] == [{"value": str(MAKIIVKA), "count": 3}]
+    assert data["facets"]["place"] == [{"value": str(MAKIIVKA), "label": "Makiivka", "count": 3}]
     assert data["facets_capped"] is False
     hit = data["hits"][0]
     assert {"item_id", "rank", "title", "kind", "language", "occurred_at", "snippet",

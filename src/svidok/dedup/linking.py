@@ -87,22 +87,24 @@ class Linker:
         variants = {f.item_id: f.value for f in new if f.algorithm == VARIANTS}
         usable = [f for f in new if f.algorithm in IMAGE_ALGORITHMS
                   and (f.quality or 0) >= MIN_QUALITY]
-        for f in usable:
-            query = [f.value]
-            extra = variants.get(f.item_id) if f.algorithm == "pdq" else None
-            if extra:
-                query += [extra[i:i + 32] for i in range(0, len(extra), 32)]
-            for match in self.images.query(query, radius=MATCH_RADIUS):
-                other, their_algorithm = self.image_items[match.key]
-                if other == f.item_id:
-                    continue
-                method = "pdq" if f.algorithm == their_algorithm == "pdq" else "pdq-frame"
-                _keep(found, f.item_id, other, method, match.distance)
-        if usable:
-            self.images.add(np.asarray([f.id for f in usable], dtype=np.int64),
-                            [f.value for f in usable])
-            for f in usable:
-                self.image_items[f.id] = (f.item_id, f.algorithm)
+        # Each item's hashes are added once they have been asked about, so the items of
+        # one group are compared with each other too (the later asks, the earlier answers).
+        for item_id, mine in _by_item(usable):
+            for f in mine:
+                query = [f.value]
+                extra = variants.get(item_id) if f.algorithm == "pdq" else None
+                if extra:
+                    query += [extra[i:i + 32] for i in range(0, len(extra), 32)]
+                for match in self.images.query(query, radius=MATCH_RADIUS):
+                    other, their_algorithm = self.image_items[match.key]
+                    if other == item_id:
+                        continue
+                    method = "pdq" if f.algorithm == their_algorithm == "pdq" else "pdq-frame"
+                    _keep(found, item_id, other, method, match.distance)
+            self.images.add(np.asarray([f.id for f in mine], dtype=np.int64),
+                            [f.value for f in mine])
+            for f in mine:
+                self.image_items[f.id] = (item_id, f.algorithm)
 
     # -- texts ------------------------------------------------------------------------
 
@@ -136,6 +138,13 @@ class Linker:
                           round((1 - match.similarity) * 1000))
             if f.item_id not in index:
                 index.add(f.item_id, f.value)
+
+
+def _by_item(prints: list[NewFingerprint]) -> list[tuple[int, list[NewFingerprint]]]:
+    grouped: dict[int, list[NewFingerprint]] = defaultdict(list)
+    for f in prints:
+        grouped[f.item_id].append(f)
+    return list(grouped.items())
 
 
 def _keep(found: dict[tuple[int, int, str], int], a: int, b: int, method: str,

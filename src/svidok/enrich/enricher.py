@@ -45,6 +45,9 @@ class Subject:
     occurred_at: datetime | None
     blob_path: str | None = None  # where the original's bytes are, read-only
     captured_at: datetime | None = None  # when Svidok collected it (the capture context)
+    # The importer that read this file into items of its own ("telegram", "email",
+    # "document"...), when one did: an export's text is in its messages, not in itself.
+    read_by: str | None = None
     # Set by the text, OCR and language enrichers for those after them (or loaded from
     # their stored outputs when they do not run again).
     text: str | None = None

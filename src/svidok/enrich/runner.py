@@ -10,6 +10,7 @@ their duplicate links. A crash or ``kill -9`` loses at most the groups in flight
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, select
 
 from svidok.db.bulk import chunks
-from svidok.db.schema import artifacts, enrichments, item_annotations, items
+from svidok.db.schema import artifacts, enrichments, imports, item_annotations, items
 from svidok.enrich.enricher import Annotation, Artifact, Enricher, Output, Subject
 from svidok.enrich.planning import ItemPlan, PlanError, ordered, plan, stored_keys
 from svidok.enrich.storing import Stored, store_blobs, store_job
@@ -44,6 +45,11 @@ INLINE_BELOW = 64  # fewer planned items than this run in this process: no pool 
 _CARRIED_KINDS = ("title", "language", "ocr-pages")
 
 AfterStore = Callable[[Connection, Stored], int]
+
+
+class EnrichStopped(RuntimeError):
+    """The data folder cannot be written (a full disk): the run stops; what was stored
+    before is complete, and the same command finishes the work."""
 
 
 class EnrichUsageError(ValueError):
@@ -104,6 +110,13 @@ def _subjects(conn: Connection, home: Home, plans: Sequence[ItemPlan],
                 items.c.occurred_at, items.c.captured_at)
                 .where(items.c.id.in_(part))).mappings():
             rows[r["id"]] = r
+    read_by: dict[int, str] = {}
+    for part in chunks(ids):
+        for item_id, importer in conn.execute(
+                select(imports.c.item_id, imports.c.importer).where(
+                    imports.c.item_id.in_(part), imports.c.state == "finished")
+                .order_by(imports.c.id)):
+            read_by[item_id] = importer.partition("/")[0]
     subjects = []
     for item_id in ids:
         r = rows[item_id]
@@ -112,7 +125,7 @@ def _subjects(conn: Connection, home: Home, plans: Sequence[ItemPlan],
             item_id=item_id, kind=r["kind"], media_type=r["media_type"],
             name=r["original_name"], size=r["size"], sha256=r["sha256"],
             record_sha256=r["record_sha256"], record=record, occurred_at=r["occurred_at"],
-            captured_at=r["captured_at"],
+            captured_at=r["captured_at"], read_by=read_by.get(item_id),
             blob_path=str(home.blobs.path_of(r["sha256"])) if r["sha256"] else None))
     _carry(conn, subjects, plans, [e.name for e in enrichers])
     return subjects
@@ -250,7 +263,15 @@ class _Runner:
             self._store(result, plans)
 
     def _store(self, result: JobResult, plans: list[ItemPlan]) -> None:
-        store_blobs(result, self.home.blobs)
+        try:
+            store_blobs(result, self.home.blobs)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise EnrichStopped(
+                    "the disk holding the data folder is full; what was enriched before is "
+                    "kept: free space and run 'svidok enrich' again to finish") from exc
+            raise EnrichStopped(f"cannot write to the data folder ({exc.strerror or exc}); "
+                                "what was enriched before is kept") from exc
         now = datetime.now(UTC)
         with self.home.engine.begin() as conn:
             stored = store_job(conn, result, self.versions, [p.keys for p in plans],

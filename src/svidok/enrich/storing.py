@@ -5,14 +5,17 @@ enricher on that item, and the annotations still only *suggested* (a person's de
 on a suggestion is kept). Every row names the enricher and its version.
 
 Custody: each artifact gets a "derive" event naming the artifact's SHA-256, with the
-original (or the item's record) as "previous"; the annotations and fingerprints of a run
-get one "metadata" event naming the original, whose details commit to them by digest.
+original (or the item's record) as "previous"; what the enrichers of one pass found about
+an item (annotations, fingerprints, notes) gets one "metadata" event naming the original,
+whose details name each enricher and version and commit to its findings by digest.
 Runs that found nothing and failed runs are in the enrichments table, not in the log.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +27,7 @@ from svidok.db.bulk import bulk_insert_typed, reserve_ids
 from svidok.db.schema import artifacts, enrichments, fingerprints, item_annotations
 from svidok.enrich.enricher import Artifact, Subject
 from svidok.enrich.working import JobResult, RunResult
-from svidok.locker.blobs import FilesystemBlobStore
+from svidok.locker.blobs import FilesystemBlobStore, PendingBlob
 
 _ANNOTATION_COLUMNS = ("item_id", "enricher", "version", "kind", "value", "start", "end",
                        "confidence", "data", "state")
@@ -59,20 +62,27 @@ def _json(value: object) -> str | None:
 
 def store_blobs(result: JobResult, blobs: FilesystemBlobStore) -> None:
     """Write binary artifacts before the transaction that names them: a crash then leaves
-    at most an unnamed blob, never a row naming a blob that is not there."""
-    pending = []
-    for runs in result.results:
-        for run in runs:
-            for artifact in run.output.artifacts if run.output else ():
-                if artifact.data is not None:
-                    writer = blobs.writer()
-                    try:
-                        writer.write(artifact.data)
-                        pending.append(writer.finish())
-                    except BaseException:
-                        writer.abort()
-                        raise
-    blobs.publish(pending)
+    at most an unnamed blob, never a row naming a blob that is not there. A write that
+    fails (a full disk) takes back the group's other unpublished files with it."""
+    pending: list[PendingBlob] = []
+    try:
+        for runs in result.results:
+            for run in runs:
+                for artifact in run.output.artifacts if run.output else ():
+                    if artifact.data is not None:
+                        writer = blobs.writer()
+                        try:
+                            writer.write(artifact.data)
+                            pending.append(writer.finish())
+                        except BaseException:
+                            writer.abort()
+                            raise
+        blobs.publish(pending)
+    except BaseException:
+        for blob in pending:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(blob.temp)
+        raise
 
 
 def store_job(conn: Connection, result: JobResult, versions: dict[str, str],

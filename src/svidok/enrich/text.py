@@ -298,10 +298,11 @@ def _capped(text: str, notes: list[str]) -> tuple[str, list[str]]:
 class TextEnricher:
     """The item's text as an artifact ("text"), its title, and the PDF pages OCR should read.
 
-    Each text is read once, where its bytes are: a ``document`` item (what the document
-    importer read out of an HTML, PDF or DOCX file) is left to its file, whose bytes OCR
-    needs too, and a saved ``.eml`` file to the ``email`` item its importer made of it.
-    Otherwise a search would find every article and letter twice.
+    Each text is read once: a ``document`` item (what the document importer read out of
+    an HTML, PDF or DOCX file) is left to its file, whose bytes OCR needs too; a file any
+    other importer read into items (a Telegram export, a mailbox, a saved ``.eml``, a
+    WhatsApp chat) is left to those items, each message and letter its own text.
+    Otherwise a search would find every article, post and letter twice.
     """
 
     name = "text"
@@ -315,6 +316,8 @@ class TextEnricher:
         if kind in ("message", "email") and subject.record is not None:
             return True
         if subject.blob_path is None:
+            return False
+        if subject.read_by is not None and subject.read_by != "document":
             return False
         if subject.media_type == "message/rfc822":
             return kind == "email"

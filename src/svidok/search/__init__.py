@@ -7,10 +7,12 @@ one script is found in another two ways: a document carries all its places' spel
 a query word naming a place is widened by ``expand`` to that place's spellings.
 """
 
+from svidok.search.api import facet_label, find, place_named
 from svidok.search.documents import MAX_TEXT_CHARS, SearchDocument, SearchError
 from svidok.search.engine import Hit, Results, index_documents, remove_documents, search
 from svidok.search.facets import FACET_CAP, FACETS
 from svidok.search.query import Filters
 
 __all__ = ["FACETS", "FACET_CAP", "MAX_TEXT_CHARS", "Filters", "Hit", "Results",
-           "SearchDocument", "SearchError", "index_documents", "remove_documents", "search"]
+           "SearchDocument", "SearchError", "facet_label", "find", "index_documents",
+           "place_named", "remove_documents", "search"]
