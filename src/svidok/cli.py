@@ -18,7 +18,9 @@ from svidok import __version__
 from svidok.cli_capture import capture_cmd
 from svidok.cli_common import CTX, EXIT_FAILED, EXIT_FIXITY, JsonOpt, fail, opened
 from svidok.cli_dedup import dedup_cmd
-from svidok.cli_enrich import enrich_cmd, enrichers_cmd
+from svidok.cli_enrich import enrich_cmd, enrich_shown, enrichers_cmd
+from svidok.cli_enrich import print_report as print_enrich_report
+from svidok.cli_enrich import report_json as enrich_json
 from svidok.cli_imports import imports_app, print_imports, reading_options
 from svidok.cli_items import items_app
 from svidok.cli_log import log_app
@@ -117,6 +119,9 @@ def ingest_cmd(
     date_order: Annotated[str | None, typer.Option(
         "--date-order", metavar="ORDER", help="day-first or month-first: how a WhatsApp "
         "chat writes dates, when the file itself cannot tell.")] = None,
+    enrich: Annotated[bool, typer.Option(
+        "--enrich", help="Then enrich what is new, as 'svidok enrich' does: text, OCR, "
+        "places, dates, names, violation types, media, fingerprints, search.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Preserve files and folders (recursively) as originals, resumably, and read the
@@ -136,12 +141,21 @@ def ingest_cmd(
             fail(str(exc), as_json)
         except KeyboardInterrupt:
             fail("interrupted; run the same ingest again to finish the batch", as_json, 130)
-    elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started
+        if not as_json:
+            _print_report(report, elapsed)
+        enriched = None
+        if enrich:
+            enrich_started = time.monotonic()
+            enriched = enrich_shown(home, (), False, as_json)
+            if not as_json:
+                print_enrich_report(enriched, time.monotonic() - enrich_started)
     if as_json:
-        emit_json(_report_json(report, elapsed))
-    else:
-        _print_report(report, elapsed)
-    if not report.ok:
+        shown = _report_json(report, elapsed)
+        if enriched is not None:
+            shown["enrich"] = enrich_json(enriched, time.monotonic() - started - elapsed)
+        emit_json(shown)
+    if not report.ok or (enriched is not None and enriched.failed):
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from svidok.cli_common import EXIT_FAILED, EXIT_USAGE, JsonOpt, fail, opened
 from svidok.enrich.runner import EnrichReport, EnrichStopped, EnrichUsageError, summary
+from svidok.home import Home
 from svidok.output import emit_json, err, out, safe, table
 
 SHOWN_FAILURES = 30
@@ -26,33 +28,37 @@ def enrich_cmd(
     """Extract text (OCR too), language, places, dates, names, violation types, media
     metadata and fingerprints from every stored item, index it for search and link
     near-duplicates. Runs only where an enricher's version or its input changed."""
-    from svidok.enrich.pipeline import enrich_home
-
     started = time.monotonic()
     with opened(as_json) as home:
-        try:
-            if as_json:
-                report = enrich_home(home, only=only or (), force=force)
-            else:
-                with _progress() as (bar, task):
-                    report = enrich_home(
-                        home, only=only or (), force=force,
-                        progress=lambda done, total: bar.update(task, completed=done,
-                                                                total=total))
-        except EnrichUsageError as exc:
-            fail(str(exc), as_json, EXIT_USAGE)
-        except EnrichStopped as exc:
-            fail(str(exc), as_json, EXIT_FAILED)
-        except KeyboardInterrupt:
-            fail("interrupted; what was enriched is kept: run 'svidok enrich' again to "
-                 "finish", as_json, 130)
+        report = enrich_shown(home, only or (), force, as_json)
     elapsed = time.monotonic() - started
     if as_json:
-        emit_json(_report_json(report, elapsed))
+        emit_json(report_json(report, elapsed))
     else:
-        _print_report(report, elapsed)
+        print_report(report, elapsed)
     if report.failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def enrich_shown(home: Home, only: Sequence[str], force: bool, as_json: bool) -> EnrichReport:
+    """Enrich with a progress bar for people; a usage error, a full disk or Ctrl-C end
+    the command with a message saying what to do."""
+    from svidok.enrich.pipeline import enrich_home
+
+    try:
+        if as_json:
+            return enrich_home(home, only=only, force=force)
+        with _progress() as (bar, task):
+            return enrich_home(home, only=only, force=force,
+                               progress=lambda done, total: bar.update(
+                                   task, completed=done, total=total))
+    except EnrichUsageError as exc:
+        fail(str(exc), as_json, EXIT_USAGE)
+    except EnrichStopped as exc:
+        fail(str(exc), as_json, EXIT_FAILED)
+    except KeyboardInterrupt:
+        fail("interrupted; what was enriched is kept: run 'svidok enrich' again to finish",
+             as_json, 130)
 
 
 class _progress:
@@ -66,7 +72,7 @@ class _progress:
         self.bar.stop()
 
 
-def _report_json(report: EnrichReport, elapsed: float) -> dict[str, Any]:
+def report_json(report: EnrichReport, elapsed: float) -> dict[str, Any]:
     return {
         "ok": report.failed == 0, "seconds": round(elapsed, 3), "items": report.items,
         "enriched": report.enriched, "events": report.events, "indexed": report.indexed,
@@ -78,7 +84,7 @@ def _report_json(report: EnrichReport, elapsed: float) -> dict[str, Any]:
     }
 
 
-def _print_report(report: EnrichReport, elapsed: float) -> None:
+def print_report(report: EnrichReport, elapsed: float) -> None:
     names = sorted({e for e, _ in report.runs})
     if names:
         out.print(table("Enrichers run", ["enricher", "done", "skipped", "failed"], [

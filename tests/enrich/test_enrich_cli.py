@@ -90,3 +90,17 @@ def test_dedup_with_nothing_linked_says_so(home: Home, env: dict[str, str]) -> N
     assert done.returncode == 0 and "No near-duplicates found" in done.stdout
     assert json.loads(run_svidok(["dedup", "--json"], env).stdout) == {"clusters": [],
                                                                        "total": 0}
+
+
+def test_ingest_can_enrich_what_it_stored(home: Home, env: dict[str, str],
+                                          tmp_path: Path) -> None:
+    done = run_svidok(["ingest", str(export(tmp_path / "export")), "--enrich", "--json"], env)
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["counts"]["stored"] == 1 and report["enrich"]["enriched"] == 3
+    found = json.loads(run_svidok(["search", "Makiivka", "--json"], env).stdout)
+    assert [h["item_id"] for h in found["hits"]] == [3]
+    people = run_svidok(["ingest", str(tmp_path / "export"), "--enrich"], env)
+    assert people.returncode == 0, people.stderr
+    assert "0 enriched" in people.stdout
