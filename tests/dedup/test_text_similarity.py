@@ -22,6 +22,7 @@ from svidok.dedup.text_similarity import (
     TEXT_SIMILARITY_VERSION,
     TextIndex,
     TextMatch,
+    band_keys,
     jaccard,
     normalise,
     shingles,
@@ -217,9 +218,13 @@ def test_signatures_are_pinned_to_the_version() -> None:
     """Stored signatures are compared with new ones: if this fails, the algorithm changed,
     and TEXT_SIMILARITY_VERSION must change with it (and stored signatures be redone)."""
     text = "Сьогодні вранці на блокпосту біля Мелітополя військові затримали трьох чоловіків."
-    assert TEXT_SIMILARITY_VERSION == \
-        "text-minhash:1:nfkc-fold-nourl-footer:w3-short8:fmix64x128-u32"
+    assert TEXT_SIMILARITY_VERSION == ("text-minhash:1:nfkc-fold-nourl-footer:w3-short8:"
+                                       "fmix64x128-u32:lsh32x4-xorrotl29")
     assert hashlib.sha256(signature(text)).hexdigest()[:16] == "41c36b635d5ca4db"
+    # The band keys are stored too (the minhash_bands table): pinned the same way.
+    keys = band_keys(signature(text))
+    assert len(keys) == 32
+    assert hashlib.sha256(repr(keys).encode()).hexdigest()[:16] == "5e9801d2e6a8b363"
 
 
 def test_a_huge_text_is_compared_by_its_beginning() -> None:

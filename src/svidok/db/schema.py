@@ -394,6 +394,19 @@ duplicate_links = Table(
 )
 Index("ix_duplicate_links_item_b", duplicate_links.c.item_b)
 
+# The LSH bands of each text's MinHash signature (svidok.dedup.text_similarity.band_keys):
+# a new text's candidates are the items sharing a band, found through the index, so linking
+# needs no index of every text in memory. Derived from the "minhash" fingerprints, rebuilt
+# with them.
+minhash_bands = Table(
+    "minhash_bands",
+    metadata,
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+    Column("band", Integer, primary_key=True),
+    Column("band_key", BigInteger, nullable=False),
+)
+Index("ix_minhash_bands_band_key", minhash_bands.c.band_key)
+
 # -- search (svidok.search) ------------------------------------------------------------------
 
 # The full-text index is derived data, rebuilt from items by ``svidok enrich``, so it has no

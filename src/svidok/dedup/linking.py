@@ -1,17 +1,21 @@
 """Comparing each new fingerprint with every one before it, and storing the links.
 
 The runner calls a :class:`Linker` in the transaction that stores a group's fingerprints,
-so links and fingerprints are written together or not at all. The indexes live in memory
-for one ``svidok enrich``: they are filled from the database the first time a group brings
-a fingerprint of their kind, then grow with each group.
+so links and fingerprints are written together or not at all. The image index lives in
+memory for one ``svidok enrich`` (32 bytes a hash: 32 MB for a million): it is filled from
+the database the first time a group brings an image or frame hash, then grows with each
+group. Texts are looked up in the database.
 
 - Images and video frames (PDQ): a hash of quality under 50 is kept but never linked
   (flat images all hash alike). A query is the item's hash and, when the fingerprint
   enricher stored them, its 7 rotations and flips. Distances up to 31 bits are links
   ("duplicate" up to 15, "near-duplicate" above); 32–45 ("maybe") is left to people.
   Two items are linked once per method with their smallest distance.
-- Texts (MinHash, LSH at 0.5): candidates are confirmed by the exact Jaccard similarity of
-  their shingles, recomputed from the stored text; distance is 1 − Jaccard in per mille.
+- Texts (MinHash, LSH at 0.5): a text's candidates are the items sharing one of its 32
+  bands, looked up in the indexed ``minhash_bands`` table (so no index of every text is
+  held in memory: at a million posts it would take gigabytes), each confirmed by the exact
+  Jaccard similarity of the shingles, recomputed from the stored text; distance is
+  1 − Jaccard in per mille.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from svidok.db.bulk import stream_rows
-from svidok.db.schema import artifacts, duplicate_links, fingerprints
+from svidok.db.bulk import chunks, stream_rows
+from svidok.db.schema import artifacts, duplicate_links, fingerprints, minhash_bands
 from svidok.dedup.hash_index import MATCH_RADIUS, HashIndex, grade
-from svidok.dedup.text_similarity import TextIndex, shingles
+from svidok.dedup.text_similarity import THRESHOLD, band_keys, jaccard, shingles
 from svidok.enrich.storing import NewFingerprint, Stored
 
 MIN_QUALITY = 50
@@ -36,6 +40,7 @@ IMAGE_ALGORITHMS = ("pdq", "pdq-frame")
 VARIANTS = "pdq-variants"  # the 7 other rotations and flips of an image's hash, concatenated
 TEXT = "minhash"
 TEXT_ROLES = ("text", "ocr-text")
+SHINGLE_CACHE = 4096
 
 
 def text_of(conn: Connection, item_id: int) -> str:
@@ -49,7 +54,7 @@ class Linker:
     def __init__(self) -> None:
         self.images: HashIndex | None = None
         self.image_items: dict[int, tuple[int, str]] = {}  # fingerprint id -> item, algorithm
-        self.texts: TextIndex | None = None
+        self.shingle_cache: dict[int, frozenset[str]] = {}  # oldest first
 
     def __call__(self, conn: Connection, stored: Stored) -> int:
         new = stored.fingerprints
@@ -108,36 +113,40 @@ class Linker:
 
     # -- texts ------------------------------------------------------------------------
 
-    def _load_texts(self, conn: Connection, skip: set[int]) -> TextIndex:
-        index = TextIndex()
-        statement = select(fingerprints.c.id, fingerprints.c.item_id,
-                           fingerprints.c.value).where(fingerprints.c.algorithm == TEXT)
-        for rows in stream_rows(conn, statement):
-            for fp_id, item_id, value in rows:
-                if fp_id not in skip and item_id not in index:
-                    index.add(item_id, bytes(value))
-        return index
-
     def _link_texts(self, conn: Connection, new: list[NewFingerprint],
                     found: dict[tuple[int, int, str], int]) -> None:
-        if self.texts is None:
-            self.texts = self._load_texts(conn, {f.id for f in new})
-        index = self.texts
+        texts = [f for f in new if f.algorithm == TEXT]
+        mine_ids = sorted({f.item_id for f in texts})
+        for part in chunks(mine_ids):  # bands of an earlier version of these fingerprints
+            conn.execute(delete(minhash_bands).where(minhash_bands.c.item_id.in_(part)))
+        for f in texts:
+            keys = band_keys(f.value)
+            if not keys:
+                continue  # no words: nothing to compare
+            others = set(conn.execute(select(minhash_bands.c.item_id).where(
+                minhash_bands.c.band_key.in_(keys),
+                minhash_bands.c.item_id != f.item_id)).scalars())
+            if others:
+                mine = self._shingles(conn, f.item_id)
+                for other in sorted(others):
+                    similarity = jaccard(mine, self._shingles(conn, other))
+                    if similarity >= THRESHOLD:
+                        _keep(found, f.item_id, other, TEXT, round((1 - similarity) * 1000))
+            # Added once asked about, so the texts of one group are compared too.
+            conn.execute(minhash_bands.insert(), [
+                {"item_id": f.item_id, "band": n, "band_key": key}
+                for n, key in enumerate(keys)])
 
-        def shingles_of(item_id: int) -> frozenset[str]:
-            return shingles(text_of(conn, item_id))
-
-        for f in new:
-            if f.algorithm != TEXT:
-                continue
-            if index.candidates(f.value, exclude=f.item_id):
-                mine = shingles_of(f.item_id)
-                for match in index.query(f.value, mine, exclude=f.item_id,
-                                         shingles_of=shingles_of):
-                    _keep(found, f.item_id, match.key, TEXT,
-                          round((1 - match.similarity) * 1000))
-            if f.item_id not in index:
-                index.add(f.item_id, f.value)
+    def _shingles(self, conn: Connection, item_id: int) -> frozenset[str]:
+        """An item's shingles from its stored text; the last few thousand are kept, since a
+        post reposted forty times is every repost's candidate."""
+        found = self.shingle_cache.pop(item_id, None)
+        if found is None:
+            found = shingles(text_of(conn, item_id))
+            if len(self.shingle_cache) >= SHINGLE_CACHE:
+                del self.shingle_cache[next(iter(self.shingle_cache))]
+        self.shingle_cache[item_id] = found
+        return found
 
 
 def _by_item(prints: list[NewFingerprint]) -> list[tuple[int, list[NewFingerprint]]]:

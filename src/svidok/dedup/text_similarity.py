@@ -40,13 +40,15 @@ import numpy.typing as npt
 
 from svidok.dedup import DedupError
 
-TEXT_SIMILARITY_VERSION = "text-minhash:1:nfkc-fold-nourl-footer:w3-short8:fmix64x128-u32"
+TEXT_SIMILARITY_VERSION = ("text-minhash:1:nfkc-fold-nourl-footer:w3-short8:fmix64x128-u32"
+                           ":lsh32x4-xorrotl29")
 
 SHINGLE_WORDS = 3
 SHORT_POST_WORDS = 8        # fewer words than this: the whole normalised text is one shingle
 NUM_PERM = 128
 SIGNATURE_BYTES = NUM_PERM * 4
 BANDS, ROWS = 32, 4
+THRESHOLD = 0.5  # Jaccard similarity from which two texts are linked
 MAX_TEXT_CHARS = 1_000_000  # beyond this only the beginning is compared (about 150k words)
 FOOTER_LINES = 4            # at most this many trailing lines are taken as a footer
 FOOTER_WORDS = 10           # a footer line is short
@@ -147,11 +149,11 @@ class TextIndex:
     recomputes them from the stored text.
     """
 
-    def __init__(self, threshold: float = 0.5) -> None:
+    def __init__(self, threshold: float = THRESHOLD) -> None:
         if not 0.0 < threshold <= 1.0:
             raise DedupError("threshold must be in (0, 1]")
         self.threshold = threshold
-        self._buckets: list[dict[bytes, list[int]]] = [{} for _ in range(BANDS)]
+        self._buckets: dict[int, list[int]] = {}
         self._keys: set[int] = set()
         self._shingles: dict[int, frozenset[str]] = {}
 
@@ -169,10 +171,9 @@ class TextIndex:
         self._keys.add(key)
         if shingles is not None:
             self._shingles[key] = shingles
-        if _is_empty(sig):
-            return      # an empty text would put every empty post into one bucket
-        for bucket, band in zip(self._buckets, _bands(sig), strict=True):
-            bucket.setdefault(band, []).append(key)
+        # An empty text has no bands: it would put every empty post into one bucket.
+        for band in band_keys(sig):
+            self._buckets.setdefault(band, []).append(key)
 
     def remove(self, key: int, sig: bytes) -> None:
         """Drop ``key``, given the signature it was added with; unknown keys are ignored."""
@@ -181,24 +182,19 @@ class TextIndex:
             return
         self._keys.discard(key)
         self._shingles.pop(key, None)
-        if _is_empty(sig):
-            return
-        for bucket, band in zip(self._buckets, _bands(sig), strict=True):
-            holders = bucket.get(band)
+        for band in band_keys(sig):
+            holders = self._buckets.get(band)
             if holders is not None and key in holders:
                 holders.remove(key)
                 if not holders:
-                    del bucket[band]
+                    del self._buckets[band]
 
     def candidates(self, sig: bytes, exclude: int | None = None) -> set[int]:
         """Keys sharing a band with ``sig``: what ``query`` confirms. Most texts have none,
         and then their shingles need not be computed at all."""
-        _check_signature(sig)
         found: set[int] = set()
-        if _is_empty(sig):
-            return found
-        for bucket, band in zip(self._buckets, _bands(sig), strict=True):
-            found.update(bucket.get(band, ()))
+        for band in band_keys(sig):
+            found.update(self._buckets.get(band, ()))
         if exclude is not None:
             found.discard(exclude)
         return found
@@ -261,6 +257,23 @@ def _is_empty(sig: bytes) -> bool:
     return sig == b"\xff" * SIGNATURE_BYTES
 
 
-def _bands(sig: bytes) -> list[bytes]:
-    step = ROWS * 4
-    return [bytes(sig[i * step:(i + 1) * step]) for i in range(BANDS)]
+def band_keys(sig: bytes) -> list[int]:
+    """The signature's 32 bands, each as one signed 64-bit number: what the database's
+    band table and ``TextIndex`` look candidates up by. Empty for an empty text.
+
+    A band is four 32-bit minima, i.e. two 64-bit words (a, b); its key is
+    a XOR rotl(b, 29) XOR a per-band constant. The minima are uniformly distributed, so two
+    different bands share a key with probability 2⁻⁶⁴: a false candidate, which the exact
+    Jaccard check would reject anyway. Part of ``TEXT_SIMILARITY_VERSION``: stored keys must
+    not change.
+    """
+    _check_signature(sig)
+    if _is_empty(sig):
+        return []
+    words = np.frombuffer(sig, dtype="<u8").reshape(BANDS, ROWS // 2)
+    a, b = words[:, 0], words[:, 1]
+    mixed = a ^ ((b << np.uint64(29)) | (b >> np.uint64(35))) ^ _BAND_SALT
+    return [int(k) for k in mixed.view(np.int64)]
+
+
+_BAND_SALT = np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
