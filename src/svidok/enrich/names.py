@@ -40,7 +40,7 @@ from svidok.enrich.enricher import Annotation, EnrichError, Output, Subject
 from svidok.enrich.words import Token, analyzer, fold, is_cyrillic, lemmas, tokens
 
 # The matcher's own version; NAMES_VERSION adds the list's.
-_MATCHER_VERSION = "1"
+_MATCHER_VERSION = "2"
 MAX_TEXT_CHARS = 2_000_000  # about 1,000 pages; longer texts are refused, not truncated
 NATASHA_MAX_CHARS = 200_000  # natasha needs about a minute for this much
 
@@ -323,8 +323,14 @@ def _has_context(text: TokenisedText, match: PhraseMatch, unit_words: frozenset[
         return True
     if not text.tokens[first].text[:1].isupper():
         return False
-    near = range(max(0, first - 3), min(len(text.tokens), last + 3))
-    return any(not unit_words.isdisjoint(text.keys[j]) for j in near)
+    # Up to three words either side, within the sentence: «...в інший батальйон. Схід
+    # країни...» is no battalion.
+    before, after = first, last
+    while before > max(0, first - 3) and not text.breaks[before]:
+        before -= 1
+    while after < min(len(text.tokens) - 1, last + 2) and not text.breaks[after + 1]:
+        after += 1
+    return any(not unit_words.isdisjoint(text.keys[j]) for j in range(before, after + 1))
 
 
 # --------------------------------------------------------------------------- units
