@@ -54,7 +54,7 @@ def dedup_cmd(
         if item is not None:
             if conn.execute(items.select().where(items.c.id == item)).first() is None:
                 fail(f"there is no item {item}; see 'svidok items list'", as_json, EXIT_USAGE)
-            found = [cluster_of(conn, item)]
+            found = [cluster_of(conn, item, method)]
         else:
             found = all_clusters(conn, method)
     total = len(found)

@@ -13,6 +13,7 @@ from svidok.db.engine import _alembic_config
 from svidok.db.schema import duplicate_links, minhash_bands
 from svidok.dedup.linking import Linker
 from svidok.dedup.text_similarity import band_keys, signature
+from svidok.enrich.enricher import Fingerprint, Output, Subject
 from svidok.enrich.fingerprints import FingerprintsEnricher
 from svidok.enrich.pipeline import enrich_home
 from svidok.enrich.runner import enrich
@@ -102,7 +103,7 @@ def test_a_new_version_replaces_the_bands_of_its_items(home: Home, tmp_path: Pat
 def test_texts_stored_before_the_band_table_are_found_after_the_migration(
         home: Home, tmp_path: Path) -> None:
     ingest(home, [channel(tmp_path / "a", 1, [POST, OTHER])], IngestOptions())
-    enrich_home(home, only=["text", "fingerprints"])
+    enrich_home(home)
     before = bands(home)
     cfg = _alembic_config(home.engine)
     command.downgrade(cfg, "0005")
@@ -111,3 +112,23 @@ def test_texts_stored_before_the_band_table_are_found_after_the_migration(
     assert bands(home) == before
     with home.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(minhash_bands)).scalar_one() == 64
+
+
+def test_links_of_an_item_fingerprinted_again_are_made_afresh(home: Home,
+                                                               tmp_path: Path) -> None:
+    ingest(home, [channel(tmp_path / "a", 1, [POST, REPOST])], IngestOptions())
+    run_texts(home)
+    assert len(text_links(home)) == 1
+
+    class Unlike(Fingerprints):
+        """A version under which no two texts look alike."""
+
+        version = "unlike"
+
+        def run(self, subject: Subject) -> Output:
+            return Output(fingerprints=[Fingerprint("minhash", signature(
+                f"{subject.item_id} only this item has these words in it"))])
+
+    enrich(home, enrichers=[TextEnricher(), Unlike()], link=Linker())
+
+    assert text_links(home) == []  # the old link went with the old fingerprints

@@ -148,6 +148,19 @@ def test_a_name_that_is_also_a_word_needs_a_cue_before_it() -> None:
     assert resolved("Люди загинули у Бучі.") == [("Бучі", 711350)]
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    ("Жителі м. Антрацит скаржаться на перевірки.", "Antratsyt"),
+    ("Його затримали у м. Буча.", "Bucha"),
+    ("Живу в г. Антрацит давно.", "Antratsyt"),
+])
+def test_an_abbreviated_settlement_word_is_a_cue(text: str, name: str) -> None:
+    assert [m.place.name for m in find_places(text)] == [name]
+
+
+def test_a_full_stop_after_an_ordinary_word_still_ends_the_sentence() -> None:
+    assert find_places("Купили антрацит. Буча чекає на весну.") == []
+
+
 def test_spellings_cover_every_script_and_alias() -> None:
     found = spellings("Макіївка")
     assert {"makiivka", "макеевка", "makeivka", "makeyevka", "макіївка"} <= found

@@ -181,3 +181,14 @@ def test_items_without_anything_for_an_enricher_are_skipped_once(two_messages: H
     assert report.runs[("text", "skipped")] == 2
     assert report.runs[("shouting", "skipped")] == 2
     assert enrich(two_messages, enrichers=[MessageText(), Shouting()]).enriched == 0
+
+
+def test_only_leaves_items_whose_inputs_were_never_made_to_a_full_run(
+        two_messages: Home) -> None:
+    seen: list[str] = []
+    limited = enrich(two_messages, enrichers=[MessageText(), Shouting(seen=seen)],
+                     only=["shouting"])
+    assert limited.runs == {} and seen == []  # no text yet: nothing to shout about
+    full = enrich(two_messages, enrichers=[MessageText(), Shouting(seen=seen)])
+    assert full.runs[("shouting", "done")] == 2
+    assert [n.value for n in notes(two_messages, "shout")] == ["DAWN"]

@@ -59,6 +59,11 @@ class Linker:
     def __call__(self, conn: Connection, stored: Stored) -> int:
         new = stored.fingerprints
         found: dict[tuple[int, int, str], int] = {}
+        # An item fingerprinted again (a new version) is compared afresh: its old links go,
+        # and those still true come back with their new distances.
+        _forget_links(conn, {f.item_id for f in new if f.algorithm in IMAGE_ALGORITHMS},
+                      ("pdq", "pdq-frame"))
+        _forget_links(conn, {f.item_id for f in new if f.algorithm == TEXT}, (TEXT,))
         if any(f.algorithm in IMAGE_ALGORITHMS for f in new):
             self._link_images(conn, new, found)
         if any(f.algorithm == TEXT for f in new):
@@ -95,9 +100,10 @@ class Linker:
         # Each item's hashes are added once they have been asked about, so the items of
         # one group are compared with each other too (the later asks, the earlier answers).
         for item_id, mine in _by_item(usable):
-            for f in mine:
+            for n, f in enumerate(mine):
                 query = [f.value]
-                extra = variants.get(item_id) if f.algorithm == "pdq" else None
+                # The rotations and flips are of the primary hash, the item's first.
+                extra = variants.get(item_id) if f.algorithm == "pdq" and n == 0 else None
                 if extra:
                     query += [extra[i:i + 32] for i in range(0, len(extra), 32)]
                 for match in self.images.query(query, radius=MATCH_RADIUS):
@@ -147,6 +153,13 @@ class Linker:
                 del self.shingle_cache[next(iter(self.shingle_cache))]
         self.shingle_cache[item_id] = found
         return found
+
+
+def _forget_links(conn: Connection, item_ids: set[int], methods: tuple[str, ...]) -> None:
+    links = duplicate_links.c
+    for part in chunks(sorted(item_ids)):
+        conn.execute(delete(duplicate_links).where(
+            links.method.in_(methods), links.item_a.in_(part) | links.item_b.in_(part)))
 
 
 def _by_item(prints: list[NewFingerprint]) -> list[tuple[int, list[NewFingerprint]]]:

@@ -104,9 +104,10 @@ def all_clusters(conn: Connection, method: str | None = None) -> list[Cluster]:
     return _assemble(conn, _links(conn, method))
 
 
-def cluster_of(conn: Connection, item_id: int) -> Cluster:
-    """The cluster an item is in (itself alone when nothing is linked to it)."""
-    found = _assemble(conn, _links(conn, around=item_id))
+def cluster_of(conn: Connection, item_id: int, method: str | None = None) -> Cluster:
+    """The cluster an item is in (itself alone when nothing is linked to it), through links
+    of one method if given."""
+    found = _assemble(conn, _links(conn, method, around=item_id))
     if found:
         return found[0]
     return Cluster(list(_members(conn, [item_id]).values()), [])

@@ -54,7 +54,7 @@ __all__ = [
 
 # Bump the first part when matching rules change; the second is the SHA-256 of the data
 # files (a test checks it), so a data change must update it too.
-_RULES = "places-1"
+_RULES = "places-2"
 _DATA_SHA256 = "8c1947cfb3ed6c39b36f8f41991a8a91d01c1dadba57f70118af4d92499340cc"
 GAZETTEER_VERSION = f"{_RULES}+{_DATA_SHA256[:12]}"
 
@@ -76,6 +76,8 @@ _CUES = frozenset(
     колишній колишня колишнє бывший бывшая бывшее formerly former
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
+# Settlement words written short with a full stop: «м. Буча», «с. Оленівка», «г. Антрацит».
+_CUE_ABBREVIATIONS = frozenset(["м", "г", "с", "сел", "смт", "пгт"])
 _OPENERS = "«\"'„“”(‘[—–-"
 _SENTENCE_ENDS = ".!?…"
 
@@ -273,11 +275,14 @@ def _joinable(
 
 
 def _cued(g: Gazetteer, text: str, words: list[Token], i: int, variants: _Variants) -> bool:
-    """An ordinary-word name counts only after a cue word and never opening a sentence."""
-    if i == 0 or _sentence_start(text, words[i].start):
+    """An ordinary-word name counts only after a cue word and never opening a sentence
+    («м. Буча» and «с. Антрацит» are cued: the full stop there ends an abbreviation)."""
+    if i == 0:
         return False
     gap = text[words[i - 1].end : words[i].start]
-    if gap.strip() not in ("", "."):
+    abbreviated = gap.strip() == "." and fold(words[i - 1].text) in _CUE_ABBREVIATIONS
+    if not abbreviated and (_sentence_start(text, words[i].start)
+                            or gap.strip() not in ("", ".")):
         return False
     return not variants(i - 1).isdisjoint(_CUES)
 

@@ -77,17 +77,23 @@ def plan(item_ids: Sequence[int], enrichers: Sequence[Enricher],
     """Plans for the items that have something to run (the others are left out).
 
     ``only`` limits what runs; the runs it reads keep their stored keys, so a later full
-    run that brings one of them up to date also runs the limited one again.
+    run that brings one of them up to date also runs the limited one again. A limited
+    enricher whose inputs were never made for an item (``--only places`` on an item no
+    full run has reached) is left for the full run: run now, it would find nothing and be
+    recorded as done.
     """
     plans: list[ItemPlan] = []
     for item_id in item_ids:
         have = stored.get(item_id, {})
         item = ItemPlan(item_id)
+        missing: set[str] = set()  # neither stored nor run in this pass
         for e in enrichers:
             key = run_key(e, [item.keys[n] for n in e.needs])
-            if only is not None and e.name not in only:
+            if only is not None and (e.name not in only or missing.intersection(e.needs)):
                 # What those after it will read is what is stored, not what would be.
                 item.keys[e.name] = have.get(e.name, key)
+                if e.name not in have:
+                    missing.add(e.name)
                 continue
             item.keys[e.name] = key
             if force or have.get(e.name) != key:
