@@ -126,8 +126,8 @@ def test_links_of_an_item_fingerprinted_again_are_made_afresh(home: Home,
         version = "unlike"
 
         def run(self, subject: Subject) -> Output:
-            return Output(fingerprints=[Fingerprint("minhash", signature(
-                f"{subject.item_id} only this item has these words in it"))])
+            words = " ".join(f"w{subject.item_id}x{n}" for n in range(30))
+            return Output(fingerprints=[Fingerprint("minhash", signature(words))])
 
     enrich(home, enrichers=[TextEnricher(), Unlike()], link=Linker())
 
