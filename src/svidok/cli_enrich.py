@@ -77,6 +77,9 @@ def report_json(report: EnrichReport, elapsed: float) -> dict[str, Any]:
         "ok": report.failed == 0, "seconds": round(elapsed, 3), "items": report.items,
         "enriched": report.enriched, "events": report.events, "indexed": report.indexed,
         "links": report.links,
+        "checkpoint": None if report.checkpoint is None else dict(zip(
+            ("id", "size", "stamped"), report.checkpoint, strict=True)),
+        "checkpoint_error": report.checkpoint_error, "stamp_errors": report.stamp_errors,
         "runs": [{"enricher": e, "state": s, "count": n}
                  for (e, s), n in sorted(report.runs.items())],
         "failures": [{"item": f.item_id, "enricher": f.enricher, "error": f.error}
@@ -101,6 +104,14 @@ def print_report(report: EnrichReport, elapsed: float) -> None:
         f"{report.items} items looked at, {report.enriched} enriched; "
         f"{report.indexed} indexed for search, {report.links} duplicate links found, "
         f"{report.events} custody events; {elapsed:.1f} s."))
+    if report.checkpoint is not None:
+        cp_id, size, stamped = report.checkpoint
+        out.print(f"Custody log: checkpoint {cp_id} signed at {size} events"
+                  f"{'' if stamped else ' (not timestamped yet)'}.")
+    for error in report.stamp_errors:
+        err.print(safe(f"Timestamp failed: {error}"), style="yellow")
+    if report.checkpoint_error:
+        err.print(safe(f"Error: {report.checkpoint_error}"), style="red")
     if report.failed:
         err.print("Some items could not be enriched; each failure is recorded and the rest "
                   "went on. A new version of an enricher tries them again.", style="red")

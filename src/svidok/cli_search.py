@@ -9,7 +9,16 @@ import typer
 
 from svidok.cli_common import EXIT_USAGE, JsonOpt, fail, opened
 from svidok.output import emit_json, out, safe, table
-from svidok.search import FACETS, Filters, Results, SearchError, facet_label, find, place_named
+from svidok.search import (
+    FACETS,
+    Filters,
+    Results,
+    SearchError,
+    SearchQueryError,
+    facet_label,
+    find,
+    place_named,
+)
 
 
 def _day(value: str | None, option: str, as_json: bool) -> date | None:
@@ -46,7 +55,10 @@ def search_cmd(
         "--kind", help="Only this kind: message, email, document, file ...")] = None,
     media_type: Annotated[str | None, typer.Option("--media-type", metavar="TYPE")] = None,
     source: Annotated[int | None, typer.Option(
-        "--source", metavar="ITEM", help="Only items read out of this export or chat.")
+        "--source", metavar="ITEM", help="Only items read out of this file: the export, "
+        "mailbox or archive at the top ('svidok items show' names it).")] = None,
+    channel: Annotated[str | None, typer.Option(
+        "--channel", metavar="NAME", help="Only messages of this chat or channel, by name.")
     ] = None,
     date_from: Annotated[str | None, typer.Option(
         "--from", metavar="DATE", help="Happened or speaks of a day on or after this.")
@@ -64,13 +76,15 @@ def search_cmd(
     """Search the text, titles, names and places of enriched items."""
     filters = Filters(
         language=language, place=_place(place, as_json), violation=violation, kind=kind,
-        media_type=media_type, source_id=source, date_from=_day(date_from, "--from", as_json),
-        date_to=_day(date_to, "--to", as_json))
+        media_type=media_type, source_id=source, channel=channel,
+        date_from=_day(date_from, "--from", as_json), date_to=_day(date_to, "--to", as_json))
     with opened(as_json) as home:
         try:
             with home.engine.connect() as conn:
                 results = find(conn, query, filters, limit=limit, offset=offset,
                                facets=facets)
+        except SearchQueryError as exc:
+            fail(str(exc), as_json, EXIT_USAGE)
         except SearchError as exc:
             fail(str(exc), as_json)
     if as_json:

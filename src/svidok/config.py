@@ -43,6 +43,8 @@ class Settings:
     # Files recorded per transaction (and per pair of file-system syncs); smaller groups
     # record progress more often, larger ones go faster on slow disks.
     ingest_group_files: int = 256
+    # Processes that run the enrichers (CPU bound); 0: one per core, at most four.
+    enrich_workers: int = 0
     # Turning fsync off is only for throwaway benchmarks; originals are then not crash-safe.
     fsync: bool = True
     busy_timeout_ms: int = 30_000
@@ -131,6 +133,8 @@ def _validate(values: dict[str, Any]) -> None:
         raise ConfigError("ingest_pool must be auto, threads or processes")
     if not 1 <= values.get("ingest_group_files", 1) <= 100_000:
         raise ConfigError("ingest_group_files must be between 1 and 100000")
+    if not 0 <= values.get("enrich_workers", 0) <= 256:
+        raise ConfigError("enrich_workers must be between 0 (one per core) and 256")
     if values.get("busy_timeout_ms", 0) < 0:
         raise ConfigError("busy_timeout_ms must not be negative")
     url = values.get("database_url", "")

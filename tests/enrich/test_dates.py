@@ -262,3 +262,16 @@ def test_a_huge_text_is_read_up_to_the_limit() -> None:
                                   "червня " * 30_000, "1." * 100_000])
 def test_pathological_texts_finish(text: str) -> None:
     find_dates(text, None, ANCHOR)  # bounded: linear regular expressions, no backtracking
+
+
+@pytest.mark.parametrize(("language", "text", "found"), [
+    ("uk", "Його затримували 5 і 7 березня 2022 року.",
+     [("5", D(2022, 3, 5)), ("7 березня 2022 року", D(2022, 3, 7))]),
+    ("ru", "Их задерживали 5 и 7 марта.", [("5", D(2023, 3, 5)), ("7 марта", D(2023, 3, 7))]),
+    ("en", "He was held on June 5 and 7, 2022.",
+     [("on June 5", D(2022, 6, 5)), ("7, 2022", D(2022, 6, 7))]),
+])
+def test_two_days_joined_by_and_are_two_dates(language: str, text: str,
+                                              found: list[tuple[str, date]]) -> None:
+    assert [(m.text, m.first, m.last, m.precision) for m in find_dates(text, language, ANCHOR)
+            ] == [(surface, day, day, "day") for surface, day in found]

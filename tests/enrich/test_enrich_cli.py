@@ -98,7 +98,9 @@ def test_ingest_can_enrich_what_it_stored(home: Home, env: dict[str, str],
 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["counts"]["stored"] == 1 and report["enrich"]["enriched"] == 3
+    # The export, its chat and its message were looked at; only the message has text.
+    assert report["counts"]["stored"] == 1 and report["enrich"]["items"] == 3
+    assert report["enrich"]["enriched"] == 1 and report["enrich"]["checkpoint"] is not None
     found = json.loads(run_svidok(["search", "Makiivka", "--json"], env).stdout)
     assert [h["item_id"] for h in found["hits"]] == [3]
     people = run_svidok(["ingest", str(tmp_path / "export"), "--enrich"], env)

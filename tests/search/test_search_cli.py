@@ -61,4 +61,11 @@ def test_wrong_use_is_explained(home: Home, env: dict[str, str]) -> None:
     done = run_svidok(["search", "x", "--place", "Nowhereville", "--json"], env)
     assert done.returncode == 2 and "no place named" in done.stdout
     done = run_svidok(["search", "a" * 1001, "--json"], env)
-    assert done.returncode == 1 and "characters" in json.loads(done.stdout)["error"]
+    assert done.returncode == 2 and "characters" in json.loads(done.stdout)["error"]
+
+
+def test_a_query_past_its_limits_is_a_usage_error(home: Home, env: dict[str, str]) -> None:
+    with indexed(home):
+        pass
+    done = run_svidok(["search", " ".join(f"w{n}" for n in range(40)), "--json"], env)
+    assert done.returncode == 2 and "at most" in done.stdout

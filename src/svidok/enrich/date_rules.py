@@ -358,7 +358,15 @@ def find_day_ranges(g: Grammar, text: str) -> list[Found]:
         conn = _fold((groups.get("conn2") if english else m["conn"]) or "")
         pre = g.prepositions.get(_fold((groups.get("pre2") if english else m["pre"]) or ""), "")
         if conn in _AND_WORDS and pre != "between":
-            continue  # «5 і 7 березня» names two days, not the days between
+            # «5 і 7 березня», "June 5 and 7" name two days, not the days between: the
+            # first runs to its number ("June 5"), the second from its number on.
+            one_end = m.end("e1") if english else m.end("d1")
+            two_start = m.start("e2") if english else m.start("d2")
+            one = Point(year, month, _day(first), "day")
+            two = Point(year, month, _day(last), "day")
+            out.append(Found(m.start(), one_end, "point", one, one, pre))
+            out.append(Found(two_start, m.end(), "point", two, two, pre))
+            continue
         out.append(Found(m.start(), m.end(), "range", Point(year, month, _day(first), "day"),
                          Point(year, month, _day(last), "day"), pre))
     return out

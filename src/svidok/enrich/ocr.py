@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -130,7 +131,7 @@ def ocr_image(data: BinaryIO) -> OcrResult:
     if len(raw) > MAX_IMAGE_BYTES:
         raise OcrError(f"the image is larger than {MAX_IMAGE_BYTES:,} bytes; not read")
     read = _Read()
-    for image in _frames(raw):
+    for image in _frames(raw, read.notes):
         read.add(image)
         read.pages += 1
     return read.result("\n\n")
@@ -166,7 +167,7 @@ def ocr_pdf_pages(open_original: Callable[[], BinaryIO], pages: Sequence[int],
                 break
             images = 0
             try:
-                for image in _page_images(reader.pages[number - 1]):
+                for image in _page_images(reader.pages[number - 1], number, read.notes):
                     read.add(image)
                     images += 1
             except OcrError as exc:
@@ -183,8 +184,9 @@ def ocr_pdf_pages(open_original: Callable[[], BinaryIO], pages: Sequence[int],
 
 # -- images -------------------------------------------------------------------------------
 
-def _frames(raw: bytes) -> Iterator[Image]:
-    """The decoded frames of an image file, each checked against the pixel limit first."""
+def _frames(raw: bytes, notes: list[str]) -> Iterator[Image]:
+    """The decoded frames of an image file, each checked against the pixel limit first;
+    pages past :data:`MAX_FRAMES` are left unread and ``notes`` says so."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
@@ -195,7 +197,10 @@ def _frames(raw: bytes) -> Iterator[Image]:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise OcrError(f"the image cannot be read ({_reason(exc)})") from None
     # Only a TIFF's frames are pages; a GIF's or a WebP's are an animation.
-    frames = min(getattr(image, "n_frames", 1), MAX_FRAMES) if image.format == "TIFF" else 1
+    pages = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+    if pages > MAX_FRAMES:
+        notes.append(f"only the first {MAX_FRAMES} of the TIFF's {pages:,} pages were read")
+    frames = min(pages, MAX_FRAMES)
     for number in range(frames):
         try:
             image.seek(number)
@@ -235,13 +240,16 @@ def _png(image: Image) -> bytes:
 
 # -- PDF ----------------------------------------------------------------------------------
 
-def _page_images(page: Any) -> Iterator[Image]:
+def _page_images(page: Any, number: int, notes: list[str]) -> Iterator[Image]:
     """The images drawn on a PDF page, each checked against the pixel limit before
-    pypdf decodes it."""
+    pypdf decodes it; past :data:`MAX_IMAGES_PER_PAGE` they are left and noted."""
     try:
         keys = page.images.keys()
     except Exception as exc:
         raise OcrError(f"its images cannot be listed ({_reason(exc)})") from None
+    if len(keys) > MAX_IMAGES_PER_PAGE:
+        notes.append(f"page {number}: only the first {MAX_IMAGES_PER_PAGE} of its "
+                     f"{len(keys)} images were read")
     for key in keys[:MAX_IMAGES_PER_PAGE]:
         size = _declared_size(page, key)
         if size is not None:
@@ -378,11 +386,15 @@ def _most(counter: Counter[str]) -> str | None:
     return counter.most_common(1)[0][0] if counter else None
 
 
+_OBJECT_REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
+
+
 def _reason(exc: BaseException) -> str:
-    """The exception's kind and a short message without any bytes it may quote."""
+    """The exception's kind and a short message without any bytes it may quote, nor the
+    object it was reading ("cannot identify image file <_io.BytesIO object at 0x...>")."""
     from svidok.sources.documents.model import reason
 
-    return reason(exc)
+    return _OBJECT_REPR.sub("it", reason(exc))
 
 
 def __getattr__(name: str) -> str:

@@ -66,12 +66,15 @@ class Failure:
 @dataclass
 class EnrichReport:
     items: int = 0  # stored items looked at
-    enriched: int = 0  # items with at least one run
+    enriched: int = 0  # items at least one enricher ran on (done or failed; not only skipped)
     runs: Counter[tuple[str, str]] = field(default_factory=Counter)  # (enricher, state)
     failures: list[Failure] = field(default_factory=list)
     events: int = 0
     links: int = 0
     indexed: int = 0
+    checkpoint: tuple[int, int, bool] | None = None  # (id, size, stamped) signed after
+    checkpoint_error: str | None = None
+    stamp_errors: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -79,10 +82,8 @@ class EnrichReport:
 
 
 def _workers(home: Home) -> int:
-    configured = os.environ.get("SVIDOK_ENRICH_WORKERS")
-    if configured and configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return max(1, min(os.cpu_count() or 1, 4))
+    configured = home.settings.enrich_workers  # enrich_workers, or SVIDOK_ENRICH_WORKERS
+    return configured if configured > 0 else max(1, min(os.cpu_count() or 1, 4))
 
 
 def _one_thread_per_worker() -> None:
@@ -281,7 +282,8 @@ class _Runner:
             indexed = self.index(conn, stored) if self.index else 0
             links = self.link(conn, stored) if self.link else 0
         report = self.report
-        report.enriched += len(plans)
+        report.enriched += sum(1 for runs in result.results
+                               if any(run.state != "skipped" for run in runs))
         report.events += stored.events
         report.indexed += indexed
         report.links += links

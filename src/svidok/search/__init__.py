@@ -8,11 +8,16 @@ a query word naming a place is widened by ``expand`` to that place's spellings.
 """
 
 from svidok.search.api import facet_label, find, place_named
-from svidok.search.documents import MAX_TEXT_CHARS, SearchDocument, SearchError
+from svidok.search.documents import (
+    MAX_TEXT_CHARS,
+    SearchDocument,
+    SearchError,
+    SearchQueryError,
+)
 from svidok.search.engine import Hit, Results, index_documents, remove_documents, search
 from svidok.search.facets import FACET_CAP, FACETS
 from svidok.search.query import Filters
 
 __all__ = ["FACETS", "FACET_CAP", "MAX_TEXT_CHARS", "Filters", "Hit", "Results",
-           "SearchDocument", "SearchError", "facet_label", "find", "index_documents",
-           "place_named", "remove_documents", "search"]
+           "SearchDocument", "SearchError", "SearchQueryError", "facet_label", "find",
+           "index_documents", "place_named", "remove_documents", "search"]

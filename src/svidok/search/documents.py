@@ -41,6 +41,11 @@ class SearchError(Exception):
     evidence text."""
 
 
+class SearchQueryError(SearchError):
+    """The query or its paging is not one Svidok can run (too long, too many words); the
+    message says what the limit is."""
+
+
 @dataclass(frozen=True, slots=True)
 class SearchDocument:
     item_id: int
@@ -53,7 +58,7 @@ class SearchDocument:
     kind: str  # items.kind: file, message, email, document, web-response ...
     media_type: str | None
     source_id: int | None  # the container or chat the item came from; None for a plain file
-    channel: str | None  # chat or channel name, mailbox or sender domain
+    channel: str | None  # the name of the chat or channel a message is in
     occurred_at: datetime | None  # when it happened, as the source says (aware)
     dates: tuple[tuple[date | None, date | None], ...]  # ranges the text mentions
     violations: tuple[str, ...]  # violation category ids suggested

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, column, select, table
 
 from svidok.db.schema import UTC
 from svidok.search import postgres_fts, sqlite_fts
-from svidok.search.documents import SearchDocument, SearchError, prepare
+from svidok.search.documents import SearchDocument, SearchError, SearchQueryError, prepare
 from svidok.search.facets import FACET_CAP, grouped
 from svidok.search.query import Expand, Filters, parse
 from svidok.search.snippets import snippet
@@ -83,7 +83,7 @@ def search(conn: Connection, query: str, filters: Filters = NO_FILTERS, limit: i
 
     An empty query lists every item the filters let through, newest item first."""
     if not 0 < limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
-        raise SearchError(f"limit must be 1 to {MAX_LIMIT} and offset 0 to {MAX_OFFSET}")
+        raise SearchQueryError(f"limit must be 1 to {MAX_LIMIT} and offset 0 to {MAX_OFFSET}")
     backend = _backend(conn)
     backend.check_index(conn)
     parsed = parse(query, expand)

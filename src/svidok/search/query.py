@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from svidok.search.documents import WORD, SearchError, search_fold, word_lemmas
+from svidok.search.documents import WORD, SearchQueryError, search_fold, word_lemmas
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 16
@@ -88,7 +88,7 @@ class Query:
 
 def parse(text: str, expand: Expand | None = None) -> Query:
     if len(text) > MAX_QUERY_CHARS:
-        raise SearchError(f"the query is {len(text)} characters long; at most "
+        raise SearchQueryError(f"the query is {len(text)} characters long; at most "
                           f"{MAX_QUERY_CHARS} are allowed")
     required: list[Term] = []
     excluded: list[Term] = []
@@ -103,7 +103,7 @@ def parse(text: str, expand: Expand | None = None) -> Query:
         for word in WORD.findall(plain):
             target.append(_word_term(word, expand))
     if len(required) + len(excluded) > MAX_TERMS:
-        raise SearchError(f"the query has {len(required) + len(excluded)} words; at most "
+        raise SearchQueryError(f"the query has {len(required) + len(excluded)} words; at most "
                           f"{MAX_TERMS} are allowed")
     return Query(tuple(required), tuple(excluded))
 

@@ -115,7 +115,8 @@ def ranked(conn: Connection, query: Query, filters: Filters, limit: int, offset:
     # Our own fragments; every value in them is a bound parameter.
     total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
     # bm25 is lower for better matches; the hit's rank is its negation, higher better.
-    order = "search_fts.rank" if query.required else f"{ident} DESC"
+    # The item id breaks ties (reposts rank alike), so paging is stable.
+    order = f"search_fts.rank, {ident}" if query.required else f"{ident} DESC"
     score = "-search_fts.rank" if query.required else "0.0"
     rows = conn.execute(text(f"SELECT {ident}, {score} {body} ORDER BY {order} "
                              "LIMIT :limit OFFSET :offset"),
