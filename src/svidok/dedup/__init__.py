@@ -2,8 +2,9 @@
 
 Three layers, from exact to fuzzy, each giving *links* with a distance, never merges:
 
-* SHA-256 of the original bytes: the evidence identity itself (the locker already collapses
-  identical bytes into one original with several sightings); a link says two items share it.
+* SHA-256 of the original bytes: the evidence identity itself. The locker already keeps
+  identical bytes as one original with several sightings, so exact copies need no link:
+  the report counts how often each item was seen.
 * ``hash_index``: PDQ hashes of images and of video frames (32 bytes each) in an exact
   Hamming range search, queried with the 8 rotations and flips of a picture.
 * ``text_similarity``: MinHash signatures of normalised post texts, banded for LSH, every
