@@ -157,6 +157,78 @@ def test_many_removals_compact_the_index_without_changing_results(use_faiss: boo
     assert index.query([codes[0].tobytes()]) == [HashMatch(5_000, 0, 0)]
 
 
+def variants_near(stored: Codes, radius: int, rng: np.random.Generator) -> list[bytes]:
+    """8 query hashes: random ones, and one within ``radius`` of ``stored``."""
+    queries = rng.integers(0, 256, (8, 32), dtype=np.uint8)
+    queries[int(rng.integers(0, 8))] = flip(stored, int(rng.integers(0, radius + 1)), rng)
+    return [q.tobytes() for q in queries]
+
+
+@pytest.mark.parametrize("use_faiss", SCANS)
+def test_slice_tables_answer_as_the_scan_through_adds_removals_and_compaction(
+        use_faiss: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past _TAIL_ROWS hashes a query is answered by the 16-bit slice tables and a scan of
+    the rows added since they were built: always exactly what the scan finds."""
+    monkeypatch.setattr(hash_index, "_TAIL_ROWS", 500)
+    monkeypatch.setattr(hash_index, "_FAISS_SCAN_WORK", 0)
+    monkeypatch.setattr(hash_index, "_NUMPY_SCAN_WORK", 0)
+    rng = np.random.default_rng(21)
+    codes = random_codes(3_000, seed=22)
+    index = HashIndex(use_faiss=use_faiss)
+
+    def same_as_the_scan(rows: int, removed: bool = False) -> None:
+        for radius in (0, 15, 31, 45, 47, 48):  # 48 and over: 3 bits a slice, so a scan
+            for _ in range(3):
+                near = int(rng.integers(0, rows))
+                queries = variants_near(codes[near], radius, rng)
+                found = index.query(queries, radius=radius)
+                assert found == index.brute_force(queries, radius=radius)
+                if not (removed and near % 3 == 0):
+                    assert near in {m.key for m in found}
+
+    index.add(np.arange(2_000), codes[:2_000])          # tables built at once
+    assert index._multi is not None and index._multi.size == 2_000
+    same_as_the_scan(2_000)
+    index.add(np.arange(2_000, 2_300), codes[2_000:2_300])
+    assert index._multi.size == 2_000                   # 300 rows scanned beside them
+    same_as_the_scan(2_300)
+    index.add(np.arange(2_300, 3_000), codes[2_300:])
+    assert index._multi.size == 3_000                   # 1,000 added: built again
+    same_as_the_scan(3_000)
+    index.remove(range(0, 3_000, 3))                    # a third: compacted on next use
+    same_as_the_scan(3_000, removed=True)
+    assert index._multi is not None and index._multi.size == 2_000
+    assert index.query([codes[3].tobytes()]) == []
+    assert index.query([codes[4].tobytes()]) == [HashMatch(4, 0, 0)]
+
+
+@pytest.mark.parametrize("use_faiss", SCANS)
+def test_hashes_crowded_into_few_slice_values_are_scanned_instead(
+        use_faiss: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flat pictures all hash alike: then the slices would hand back most rows for every
+    lookup, and the scan answers instead, with the same result."""
+    rng = np.random.default_rng(23)
+    centre = random_codes(1, seed=24)[0]
+    crowd = np.stack([flip(centre, int(d), rng) for d in rng.integers(0, 60, 20_000)])
+    monkeypatch.setattr(hash_index, "_FAISS_SCAN_WORK", 0)
+    monkeypatch.setattr(hash_index, "_NUMPY_SCAN_WORK", 0)
+    index = HashIndex(use_faiss=use_faiss)
+    index.add(np.arange(len(crowd)), crowd)
+    asked: list[object] = []
+    candidates = hash_index._MultiIndex.candidates
+
+    def spy(self: Any, *args: Any) -> Any:
+        asked.append(found := candidates(self, *args))
+        return found
+
+    monkeypatch.setattr(hash_index._MultiIndex, "candidates", spy)
+    found = index.query([centre.tobytes()])
+
+    assert asked == [None]
+    assert len(found) > 1_000
+    assert found == index.brute_force([centre.tobytes()])
+
+
 @pytest.mark.parametrize("use_faiss", SCANS)
 def test_an_empty_index_matches_nothing(use_faiss: bool) -> None:
     index = HashIndex(use_faiss=use_faiss)

@@ -21,8 +21,11 @@ from media_samples import (
 )
 from PIL import Image
 
+from svidok.enrich import media_decoding
+from svidok.enrich.enricher import Subject
 from svidok.enrich.fingerprints import (
     PDQ_PREPROCESS,
+    FingerprintsEnricher,
     PdqHash,
     hamming,
     pdq_dihedral,
@@ -190,6 +193,21 @@ def test_keyframes_and_hashes_come_from_one_decode_and_agree_with_the_separate_c
     together = list(video_keyframes_and_pdq(str(CLIP)))
     assert [(ms, jpeg) for ms, jpeg, _ in together] == list(keyframes(str(CLIP)))
     assert [h for _, _, h in together if h is not None] == pdq_video(str(CLIP))
+
+
+def test_a_video_longer_than_what_is_decoded_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_VIDEO_SECONDS the rest is not hashed, and the enricher's notes say so, so
+    nobody takes an unmatched video's end for having been compared."""
+    subject = Subject(1, "file", "video/mp4", CLIP.name, CLIP.stat().st_size, "0" * 64, None,
+                      None, None, blob_path=str(CLIP))
+    assert FingerprintsEnricher().run(subject).notes == []
+    monkeypatch.setattr(media_decoding, "MAX_VIDEO_SECONDS", 1.5)
+    notes: list[str] = []
+    assert [h.position_ms for h in pdq_video(str(CLIP), notes=notes)] == [0, 1000]
+    assert len(notes) == 1 and notes[0].startswith("the video was decoded for its first")
+    output = FingerprintsEnricher().run(subject)
+    assert [f.position_ms for f in output.fingerprints] == [0, 1000]
+    assert output.notes == notes
 
 
 def test_a_video_at_two_frames_a_second() -> None:

@@ -1,33 +1,56 @@
 """Exact Hamming range search over perceptual hashes (PDQ: 256 bits), for images and frames.
 
-Why a flat scan: at a million hashes an exhaustive scan with faiss's ``IndexBinaryFlat`` takes
-about 1.3 ms a query and is *exact*; multi-index hashing gains nothing at this size and HNSW
-loses half of the true near-duplicates (research note media-matching.md §3.3). Exactness
-matters more than speed here: a missed re-upload is a missed piece of evidence. faiss is
-optional at run time; without it the same scan runs in numpy (``np.bitwise_count`` over the
-hashes stored as contiguous 64-bit columns, a few ms per query hash), and ``brute_force``
-always runs that numpy scan so tests and the benchmark can hold faiss to it.
+A query is an image's hash and its 7 dihedral variants, so a scan of every stored hash costs
+eight times a single hash's: at a million hashes faiss's ``IndexBinaryFlat`` took 8.7 ms (p95
+12.7 ms) for the eight on one thread, about 1.1 ms a hash. Past ``_TAIL_ROWS`` hashes the
+index therefore answers by multi-index hashing (Norouzi et al.; upstream PDQ's README-MIH
+does the same with 16 slots of 16 bits): the hash is cut into 16-bit slices, and per slice
+the rows are kept sorted by that slice's value. Two hashes within ``radius`` bits agree to
+within ``radius // 16`` bits on at least one slice (pigeonhole: the slices' distances add up
+to the whole distance), so looking up, for each slice, the query's value and every value
+that many bits away finds every row within the radius. Those candidates (about 4,000 for one
+hash at a million random hashes) are then checked exactly, so the result is *exact*, the
+same as a scan's; exactness matters more than speed here: a missed re-upload is a missed
+piece of evidence. In numpy this takes about 1 ms for the eight hashes at a million, 0.5 ms
+for one. (The research note found faiss's own IndexBinaryMultiHash no faster than its flat
+scan for one hash; it is not used.) The tables, with a copy of the hashes row by row, take
+96 bytes a hash on top of the 32 of the columns below and faiss's 32.
+
+The flat scan remains for what slices do badly: radii over 47 bits (too many values to look
+up), hashes that crowd into a few slice values (real PDQ hashes are clustered: flat images
+all hash alike) so the candidates would exceed ``_CANDIDATE_SHARE`` of a scan's work, and
+small indexes, where a scan is less work than the tables' fixed cost (``_FAISS_SCAN_WORK``).
+faiss scans when installed, on one thread (FAISS_THREADS); without it the same scan runs in
+numpy (``np.bitwise_count`` over the hashes stored as contiguous 64-bit columns, a few ms
+per query hash), and ``brute_force`` always runs that numpy scan so tests and the benchmark
+can hold the index to it.
 
 Storage: rows in insertion order, each with the caller's key (a fingerprints row id, say).
 A key may hold several hashes (the frames of a video); results are merged per key, keeping
 the smallest distance. faiss row numbers are our row numbers, so no ``IndexBinaryIDMap`` is
-needed. ``remove`` marks rows dead (tombstones) and queries filter them; once more than a
-quarter of the rows are dead, the next query or add compacts the rows and rebuilds the faiss
-index, which takes well under a second per million hashes.
+needed. The slice tables cover the rows up to when they were built; rows added since (at
+most ``_TAIL_ROWS``) are scanned, and the next add past that rebuilds the tables (about
+0.3 s per million hashes). ``remove`` marks rows dead (tombstones) and queries filter them;
+once more than a quarter of the rows are dead, the next query or add compacts the rows and
+rebuilds the faiss index and the tables.
 
 A query is one hash plus, optionally, its dihedral variants (rotations and flips, which PDQ
 computes almost for free): only the primary hash is indexed, and a picture that was rotated
 before reposting is found through the variant that undoes the rotation. ``HashMatch.variant``
 says which one matched.
 
-Distances are graded as upstream PDQ recommends: 0–15 duplicate, 16–31 near-duplicate,
-32–45 "maybe" (a person or a finer check decides; never linked automatically). Hashes with a
+Distances are graded by upstream PDQ's confident-match threshold (31), split and extended as
+the project's research note proposes (media-matching.md): 0–15 duplicate, 16–31
+near-duplicate, 32–45 "maybe" (a person or a finer check decides; never linked
+automatically). Hashes with a
 PDQ quality under ``MIN_QUALITY`` are kept but must not be linked automatically: the caller
 knows the quality, the index does not.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -49,6 +72,20 @@ FAISS_THREADS = 1
 
 _CHUNK = 16_384         # rows per numpy pass: 4 columns of 128 KiB stay in cache
 _COMPACT_FRACTION = 4   # compact once dead rows exceed 1/4 of all rows
+# Multi-index hashing: 16-bit slices, each looked up within _MAX_FLIPS bits (radius 47 at
+# 256 bits); rows added since the tables were built are scanned until there are more than
+# _TAIL_ROWS of them; and a query whose candidates would exceed 1/_CANDIDATE_SHARE of the
+# rows times its hashes scans instead (checking a candidate costs several times what
+# scanning a row does).
+_SLICE_BITS = 16
+_MAX_FLIPS = 2
+_TAIL_ROWS = 16_384
+_CANDIDATE_SHARE = 16
+# A query scans when that is little work: rows times query hashes up to this many. faiss
+# scans about a million rows a millisecond on one thread, numpy about a fifth of that; the
+# tables cost about 0.15 ms however small the index.
+_FAISS_SCAN_WORK = 1 << 19
+_NUMPY_SCAN_WORK = 1 << 17
 
 Grade = Literal["duplicate", "near-duplicate", "maybe", "different"]
 
@@ -99,6 +136,7 @@ class HashIndex:
         self._size = 0      # rows in use (alive or dead)
         self._dead = 0
         self._flat: Any = self._new_flat()
+        self._multi: _MultiIndex | None = None
 
     @property
     def uses_faiss(self) -> bool:
@@ -130,6 +168,9 @@ class HashIndex:
             self._size = end
             if self._flat is not None:
                 self._flat.add(codes)
+            if self._size > _TAIL_ROWS and (
+                    self._multi is None or self._size - self._multi.size > _TAIL_ROWS):
+                self._multi = _MultiIndex(self._cols, self._size)
 
     def remove(self, keys: Iterable[int]) -> None:
         """Hide every hash stored under these keys; unknown keys are ignored."""
@@ -150,6 +191,9 @@ class HashIndex:
         queries = self._check_query(hashes, radius, limit)
         with self._lock:
             self._maybe_compact()
+            found = self._sliced(queries, radius)
+            if found is not None:
+                return self._merge(*found, limit)
             if self._flat is None:
                 rows, dist, variant = self._scan(queries, radius)
             else:
@@ -181,36 +225,72 @@ class HashIndex:
             raise DedupError("limit must be a non-negative integer or None")
         return queries
 
-    def _scan(self, queries: npt.NDArray[np.uint8], radius: int
+    def _sliced(self, queries: npt.NDArray[np.uint8], radius: int
+                ) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]] | None:
+        """``_scan``'s answer by the slice tables and a scan of the rows added since they
+        were built; None when the tables cannot answer it well (see _CANDIDATE_SHARE)."""
+        work = _NUMPY_SCAN_WORK if self._flat is None else _FAISS_SCAN_WORK
+        if self._size <= _TAIL_ROWS or self._size * len(queries) <= work:
+            return None
+        multi = self._multi
+        if multi is None:
+            multi = self._multi = _MultiIndex(self._cols, self._size)
+        flips = radius // multi.tables
+        if flips > _MAX_FLIPS:
+            return None
+        budget = self._size * len(queries) // _CANDIDATE_SHARE
+        found = multi.candidates(queries, flips, budget)
+        if found is None:
+            return None
+        rows, variant = found
+        codes = np.take(multi.codes, rows, axis=0)                 # (candidates, words)
+        counts = np.bincount(variant, minlength=len(queries))
+        np.bitwise_xor(codes, np.repeat(queries.view(np.uint64), counts, axis=0), out=codes)
+        bits = _popcount(codes.ravel()).reshape(codes.shape)
+        dist = bits[:, 0].astype(np.uint16)
+        for w in range(1, self._words):
+            dist += bits[:, w]
+        near = np.flatnonzero(dist <= radius)
+        rows, dist, variant = rows[near], dist[near], variant[near]
+        if multi.size < self._size:
+            more = self._scan(queries, radius, start=multi.size)
+            rows, dist, variant = (np.concatenate((a, b)) for a, b in zip(
+                (rows, dist, variant), more, strict=True))
+        return rows, dist, variant
+
+    def _scan(self, queries: npt.NDArray[np.uint8], radius: int, start: int = 0
               ) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
-        """Rows within ``radius`` of any query, with their smallest distance and its variant.
+        """Rows from ``start`` on within ``radius`` of any query, with their smallest
+        distance and its variant.
 
         Chunked so each row's columns are read from memory once for all the variants.
         """
         words = queries.view(np.uint64)
         size = self._size
-        best = np.empty(size, dtype=np.uint16)
+        best = np.empty(size - start, dtype=np.uint16)
         dist = np.empty(_CHUNK, dtype=np.uint16)
         xor = np.empty(_CHUNK, dtype=np.uint64)
-        for start in range(0, size, _CHUNK):
-            end = min(size, start + _CHUNK)
-            n = end - start
-            out = best[start:end]
+        for first in range(start, size, _CHUNK):
+            end = min(size, first + _CHUNK)
+            n = end - first
+            out = best[first - start:end - start]
             out.fill(np.iinfo(np.uint16).max)
             for q in words:
                 d = dist[:n]
                 d.fill(0)
                 for w in range(self._words):
-                    np.bitwise_xor(self._cols[w, start:end], q[w], out=xor[:n])
+                    np.bitwise_xor(self._cols[w, first:end], q[w], out=xor[:n])
                     d += _popcount(xor[:n])
                 np.minimum(out, d, out=out)
         rows = np.flatnonzero(best <= radius)
+        dists = best[rows]
+        rows += start
         # Which variant: recomputed for the few rows found, cheaper than tracking it above.
         per_variant = np.zeros((len(words), len(rows)), dtype=np.uint16)
         for v, q in enumerate(words):
             for w in range(self._words):
                 per_variant[v] += _popcount(self._cols[w, rows] ^ q[w])
-        return rows, best[rows], np.argmin(per_variant, axis=0)
+        return rows, dists, np.argmin(per_variant, axis=0)
 
     def _merge(self, rows: npt.NDArray[Any], dist: npt.NDArray[Any],
                variant: npt.NDArray[Any], limit: int | None) -> list[HashMatch]:
@@ -250,6 +330,7 @@ class HashIndex:
         self._keys = self._keys[keep]
         self._alive = np.ones(len(keep), dtype=np.bool_)
         self._size, self._dead = len(keep), 0
+        self._multi = None
         self._flat = self._new_flat()
         if self._flat is not None and len(keep):
             rows = np.ascontiguousarray(self._cols.T).view(np.uint8)
@@ -257,6 +338,71 @@ class HashIndex:
 
     def _new_flat(self) -> Any:
         return None if self._faiss is None else self._faiss.IndexBinaryFlat(self._bits)
+
+
+class _MultiIndex:
+    """The rows ``[0, size)`` of a HashIndex by 16-bit slice: per slice (table), the row
+    numbers sorted by the slice's value, and where each value's rows begin.
+
+    It also keeps the rows' hashes row by row: a candidate's 32 bytes are then one read from
+    memory, where the index's columns take four (the candidates are scattered, so each read
+    misses the cache; this made checking them three times faster). With the tables that is
+    96 bytes a hash, on top of the index's 32 (and faiss's 32)."""
+
+    def __init__(self, cols: U64, size: int) -> None:
+        self.size = size
+        self.codes: U64 = np.ascontiguousarray(cols[:, :size].T)
+        self.tables = cols.shape[0] * (64 // _SLICE_BITS)
+        values = 1 << _SLICE_BITS
+        self.order = np.empty((self.tables, size), dtype=np.int32 if size < 2**31 else np.int64)
+        self.starts = np.zeros((self.tables, values + 1), dtype=np.int64)
+        for table, column in enumerate(_slices(cols[:, :size])):
+            self.order[table] = np.argsort(column, kind="stable")
+            np.cumsum(np.bincount(column, minlength=values), out=self.starts[table, 1:])
+
+    def candidates(self, queries: npt.NDArray[np.uint8], flips: int, budget: int
+                   ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]] | None:
+        """Rows sharing a slice with a query to within ``flips`` bits, and that query's
+        number; a row may come more than once. None if there would be over ``budget``."""
+        masks = _masks(flips)
+        wanted = _slices(np.ascontiguousarray(queries.view(np.uint64).T))  # (tables, queries)
+        stride = self.starts.shape[1]
+        keys = (wanted.T[:, :, None] ^ masks).astype(np.int64)           # (queries, tables, masks)
+        keys += (np.arange(self.tables, dtype=np.int64) * stride)[:, None]
+        keys = keys.ravel()
+        starts = self.starts.ravel()
+        first = np.take(starts, keys)
+        lengths = np.take(starts, keys + 1) - first
+        ends = np.cumsum(lengths)
+        total = int(ends[-1])
+        if total > budget:
+            return None
+        # Where each looked-up run lies in the flattened tables, then every row of every run.
+        first += np.tile(np.repeat(np.arange(self.tables, dtype=np.int64) * self.size,
+                                   len(masks)), len(queries))
+        spots = np.arange(total, dtype=np.int64) + np.repeat(first - (ends - lengths), lengths)
+        rows = np.take(self.order.ravel(), spots)
+        per_query = lengths.reshape(len(queries), -1).sum(axis=1)
+        return rows, np.repeat(np.arange(len(queries), dtype=np.int64), per_query)
+
+
+def _slices(cols: U64) -> npt.NDArray[np.uint16]:
+    """(words, n) 64-bit columns as (4 * words, n) 16-bit slices."""
+    out = np.empty((cols.shape[0] * 4, cols.shape[1]), dtype=np.uint16)
+    for w in range(cols.shape[0]):
+        for part in range(4):
+            out[4 * w + part] = (cols[w] >> np.uint64(_SLICE_BITS * part)).astype(np.uint16)
+    return out
+
+
+@functools.cache
+def _masks(flips: int) -> npt.NDArray[np.uint16]:
+    """Every 16-bit mask of at most ``flips`` set bits, 0 first."""
+    found = [0]
+    for bits in range(1, flips + 1):
+        found += [sum(1 << b for b in chosen)
+                  for chosen in itertools.combinations(range(_SLICE_BITS), bits)]
+    return np.array(found, dtype=np.uint16)
 
 
 def _load_faiss(use_faiss: bool | None) -> Any:

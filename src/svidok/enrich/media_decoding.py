@@ -124,12 +124,15 @@ def open_av(path: str) -> Any:
 
 
 def video_frames(path: str, every_s: float = 1.0, limit: int = MAX_SAMPLED_FRAMES,
-                 only_keyframes: bool = False) -> Iterator[Frame]:
+                 only_keyframes: bool = False, notes: list[str] | None = None
+                 ) -> Iterator[Frame]:
     """The first frame at or after every ``every_s`` seconds of the first video stream.
 
     The video is decoded once, in order, one frame at a time; callers that want keyframe JPEGs
     and frame hashes take both from the same frames. ``only_keyframes`` decodes I-frames only
-    (about 5 times faster, for bulk backfill) and then samples among them.
+    (about 5 times faster, for bulk backfill) and then samples among them. When decoding
+    stops at :data:`MAX_VIDEO_SECONDS` or :data:`MAX_DECODED_FRAMES` with more video left,
+    a line saying so goes to ``notes``: the caller records that the rest was not looked at.
     """
     if not every_s > 0:
         raise ValueError("every_s must be positive")
@@ -143,7 +146,8 @@ def video_frames(path: str, every_s: float = 1.0, limit: int = MAX_SAMPLED_FRAME
         stream.thread_type = "AUTO"
         if only_keyframes:
             stream.codec_context.skip_frame = "NONKEY"
-        yield from _sample(container.decode(stream), stream, every_s, limit)
+        yield from _sample(container.decode(stream), stream, every_s, limit,
+                           [] if notes is None else notes)
     except MediaError:
         raise
     except (av.FFmpegError, OSError, ValueError, EOFError, MemoryError) as exc:
@@ -152,14 +156,17 @@ def video_frames(path: str, every_s: float = 1.0, limit: int = MAX_SAMPLED_FRAME
         container.close()
 
 
-def _sample(frames: Iterator[Any], stream: Any, every_s: float, limit: int) -> Iterator[Frame]:
+def _sample(frames: Iterator[Any], stream: Any, every_s: float, limit: int, notes: list[str]
+            ) -> Iterator[Frame]:
     start = stream.start_time or 0
     time_base = float(stream.time_base) if stream.time_base else None
     rate = float(stream.average_rate) if stream.average_rate else None
     next_s = 0.0
     handed = 0
     for decoded, frame in enumerate(frames):
-        if decoded >= MAX_DECODED_FRAMES or handed >= limit:
+        if decoded >= MAX_DECODED_FRAMES:
+            notes.append(f"the video was decoded for its first {MAX_DECODED_FRAMES:,} "
+                         "frames only")
             return
         if frame.pts is not None and time_base is not None:
             seconds = (frame.pts - start) * time_base
@@ -168,6 +175,10 @@ def _sample(frames: Iterator[Any], stream: Any, every_s: float, limit: int) -> I
         else:
             raise MediaError("video frames carry no time")
         if seconds > MAX_VIDEO_SECONDS:
+            notes.append(f"the video was decoded for its first {MAX_VIDEO_SECONDS / 3600:g} "
+                         "hours only")
+            return
+        if handed >= limit:
             return
         if seconds < next_s - 0.0005:
             continue
