@@ -132,6 +132,18 @@ def test_facets_count_the_whole_result_not_the_page(home: Home) -> None:
     assert results.facets["year"] == [("2024", 2), ("2023", 1)]
 
 
+def test_the_total_is_of_every_hit_whatever_the_page(home: Home) -> None:
+    """The total comes with the page of ranked hits; past the last hit it is counted apart."""
+    with indexed(home) as conn:
+        whole = search(conn, "Макіївка")
+        pages = [search(conn, "Макіївка", limit=1, offset=n) for n in range(5)]
+        nothing = search(conn, "Макіївка неіснуючеслово")
+    assert whole.total == 3 and len(whole.hits) == 3
+    assert [p.total for p in pages] == [3, 3, 3, 3, 3]
+    assert [h.item_id for p in pages for h in p.hits] == [h.item_id for h in whole.hits]
+    assert nothing.total == 0 and nothing.hits == []
+
+
 def test_facets_follow_the_filters(home: Home) -> None:
     with indexed(home) as conn:
         results = search(conn, "", Filters(language="en"), facets=True)

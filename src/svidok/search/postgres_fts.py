@@ -113,11 +113,30 @@ def _candidates(conn: Connection, query: Query, filters: Filters
 def ranked(conn: Connection, query: Query, filters: Filters, limit: int, offset: int
            ) -> tuple[int, list[tuple[int, float]]]:
     body, params = _candidates(conn, query, filters)
+    page = params | {"limit": limit, "offset": offset}
+    if query.required:
+        # The total comes with the page, from a window over the ranked hits: ranking reads
+        # every hit's row and tsvector anyway, and a count(*) of its own read every row
+        # again (for common words, as long again as the ranking). The hits are
+        # materialised so that ts_rank runs once per hit, below the window, and the window
+        # keeps ids and scores rather than whole rows.
+        rows = conn.execute(text(
+            f"WITH hits AS MATERIALIZED (SELECT d.item_id, "  # noqa: S608
+            f"ts_rank(d.tsv, CAST(:query AS tsquery)) AS score {body}) "
+            "SELECT item_id, score, count(*) OVER () FROM hits "
+            "ORDER BY score DESC, item_id DESC LIMIT :limit OFFSET :offset"), page).all()
+        if rows:
+            total = int(rows[0][2])
+        else:  # no hit, or none left past the offset: only a count tells which
+            total = int(conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()) \
+                if offset else 0
+        return total, [(int(i), float(r)) for i, r, _ in rows]
+    # No words: the newest items first. Counted apart: a window would read every item
+    # before giving the first.
     total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
-    score = "ts_rank(d.tsv, CAST(:query AS tsquery))" if query.required else "0.0"
     rows = conn.execute(text(
-        f"SELECT d.item_id, {score} AS score {body} ORDER BY score DESC, d.item_id DESC "
-        "LIMIT :limit OFFSET :offset"), params | {"limit": limit, "offset": offset}).all()
+        f"SELECT d.item_id, 0.0 AS score {body} ORDER BY d.item_id DESC "
+        "LIMIT :limit OFFSET :offset"), page).all()
     return int(total), [(int(i), float(r)) for i, r in rows]
 
 

@@ -112,15 +112,28 @@ def _candidates(query: Query, filters: Filters) -> tuple[str, str, dict[str, Any
 def ranked(conn: Connection, query: Query, filters: Filters, limit: int, offset: int
            ) -> tuple[int, list[tuple[int, float]]]:
     body, ident, params = _candidates(query, filters)
+    page = params | {"limit": limit, "offset": offset}
     # Our own fragments; every value in them is a bound parameter.
+    if query.required:
+        # bm25 is lower for better matches; the hit's rank is its negation, higher better.
+        # The item id breaks ties (reposts rank alike), so paging is stable.
+        # The total comes with the page, from a window over the same matches: every match
+        # is found and ranked for the ORDER BY anyway, and a count(*) of its own found
+        # them all again (for common words that took as long again as the ranking).
+        rows = conn.execute(text(
+            f"SELECT {ident}, -search_fts.rank, count(*) OVER () {body} "
+            f"ORDER BY search_fts.rank, {ident} LIMIT :limit OFFSET :offset"), page).all()
+        if rows:
+            total = int(rows[0][2])
+        else:  # no match, or none left past the offset: only a count tells which
+            total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one() \
+                if offset else 0
+        return total, [(int(i), float(r)) for i, r, _ in rows]
+    # No words: the newest items first, down the primary key. Counted apart: a window would
+    # read every item before giving the first.
     total = conn.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
-    # bm25 is lower for better matches; the hit's rank is its negation, higher better.
-    # The item id breaks ties (reposts rank alike), so paging is stable.
-    order = f"search_fts.rank, {ident}" if query.required else f"{ident} DESC"
-    score = "-search_fts.rank" if query.required else "0.0"
-    rows = conn.execute(text(f"SELECT {ident}, {score} {body} ORDER BY {order} "
-                             "LIMIT :limit OFFSET :offset"),
-                        params | {"limit": limit, "offset": offset}).all()
+    rows = conn.execute(text(f"SELECT {ident}, 0.0 {body} ORDER BY {ident} DESC "
+                             "LIMIT :limit OFFSET :offset"), page).all()
     return total, [(int(i), float(r)) for i, r in rows]
 
 
