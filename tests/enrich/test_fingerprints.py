@@ -35,6 +35,7 @@ from svidok.enrich.fingerprints import (
     video_keyframes_and_pdq,
 )
 from svidok.enrich.media import Frame, MediaError, keyframes
+from svidok.enrich.media_decoding import luma_or_rgb_image
 
 # Ports whose hashes ours must equal: the pure-Python and WASM (compiled C++) references and
 # the pdqhash test of python-threatexchange. The Java port is 12–14 bits off even upstream.
@@ -62,7 +63,7 @@ LARGE = [r for r in expected_rows() if side(r["file"]) > 512]
 
 
 def test_the_preprocessing_is_named_for_storage() -> None:
-    assert PDQ_PREPROCESS == "pdq:v1:pil-bilinear512:unletterbox"
+    assert PDQ_PREPROCESS == "pdq:v2:pil-bilinear512:unletterbox:jpeg-luma"
 
 
 @pytest.mark.parametrize("row", SMALL, ids=lambda r: f"{r['file']}-{r['implementation']}")
@@ -89,6 +90,24 @@ def test_a_featureless_picture_has_a_low_quality_and_may_differ_by_a_few_bits() 
 @pytest.mark.parametrize("row", LARGE, ids=lambda r: f"{r['file']}-{r['implementation']}")
 def test_large_pictures_are_within_10_bits_of_the_references(row: dict[str, str]) -> None:
     assert hamming(primary(IMAGES / row["file"]).hash, bytes.fromhex(row["pdq_hex"])) <= 10
+
+
+@pytest.mark.parametrize("name", ["bridge-1-original.jpg", "blur-a-lot.jpg"])
+def test_a_large_jpeg_read_as_luma_hashes_as_its_pixels_in_rgb_do(name: str) -> None:
+    """A JPEG over 512 px is decoded as its Y channel only, a third faster; its hash is that
+    of the same pixels stored losslessly as RGB, or as a CMYK JPEG (no Y: read as RGB)."""
+    path = IMAGES / name
+    with Image.open(path) as image:
+        rgb = image.convert("RGB")
+    png, cmyk = io.BytesIO(), io.BytesIO()
+    rgb.save(png, "PNG")
+    rgb.convert("CMYK").save(cmyk, "JPEG", quality=95)
+    with path.open("rb") as fh:
+        assert luma_or_rgb_image(fh, 512).mode == "L"
+    assert luma_or_rgb_image(cmyk, 512).mode == "RGB"
+    as_luma = primary(path).hash
+    assert hamming(as_luma, pdq_image(io.BytesIO(png.getvalue()))[0].hash) <= 2
+    assert hamming(as_luma, pdq_image(io.BytesIO(cmyk.getvalue()))[0].hash) <= 2
 
 
 def test_every_reference_picture_hashes_as_measured_when_the_pipeline_was_chosen() -> None:

@@ -5,8 +5,9 @@ recompression, resizing or a colour change stays within 31 bits, unrelated pictu
 near 128. The preprocessing decides whether our hashes agree with everyone else's, so it is
 fixed and named by :data:`PDQ_PREPROCESS` (research note media-matching.md §3.1, §5):
 
-1. decode (a large JPEG at 1/2–1/8 scale, sides kept ≥ 512 — faster, same result within a
-   few bits), turn upright by EXIF orientation, RGB;
+1. decode (a JPEG over 512 px as its luma only, at 1/2–1/8 scale with sides kept ≥ 512 —
+   a third faster, same result within 2 bits; anything else as RGB), turn upright by EXIF
+   orientation;
 2. unletterbox: trim near-black or near-white bars from the edges (a repost with bars is
    otherwise ~130 bits away: unrelated). The hash of the untrimmed picture is kept too when it
    differs, because a bar-like edge may be part of the picture;
@@ -41,7 +42,7 @@ from svidok.enrich.media_decoding import (
     MAX_SAMPLED_FRAMES,
     Frame,
     MediaError,
-    rgb_image,
+    luma_or_rgb_image,
     video_frames,
 )
 
@@ -50,7 +51,7 @@ __all__ = ["FINGERPRINTS_VERSION", "PDQ_PREPROCESS", "FingerprintsEnricher", "Me
            "pdq_image_and_variants", "pdq_video", "video_keyframes_and_pdq"]
 
 FINGERPRINTS_VERSION = "1"
-PDQ_PREPROCESS = "pdq:v1:pil-bilinear512:unletterbox"
+PDQ_PREPROCESS = "pdq:v2:pil-bilinear512:unletterbox:jpeg-luma"
 PDQ_SIDE = 512
 PRUNE_DISTANCE = 2      # consecutive video frames this close are one scene
 
@@ -198,16 +199,18 @@ def _bar_pixels(pixels: np.ndarray, dark: bool) -> np.ndarray:
 
 
 def _decoded(data: BinaryIO) -> Image.Image:
-    return rgb_image(data, draft_side=PDQ_SIDE)
+    return luma_or_rgb_image(data, PDQ_SIDE)
 
 
 def _prepared(image: Image.Image, box: tuple[int, int, int, int] | None) -> np.ndarray:
     # Cropped and resized as a PIL image: the same pixels as through numpy, two copies fewer.
     if box is not None:
         image = image.crop(box)
-    if max(image.size) <= PDQ_SIDE:
-        return np.asarray(image)
-    return np.asarray(image.resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR))
+    if max(image.size) > PDQ_SIDE:
+        image = image.resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR)
+    pixels = np.asarray(image)
+    # pdqhash takes RGB only; three equal channels give back exactly this luma.
+    return np.stack((pixels,) * 3, axis=2) if pixels.ndim == 2 else pixels
 
 
 def _pdq(array: np.ndarray, trimmed: bool = False, position_ms: int | None = None) -> PdqHash:
