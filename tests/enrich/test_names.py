@@ -371,13 +371,16 @@ def test_a_text_over_the_limit_is_refused_without_quoting_it() -> None:
 
 
 def test_natasha_confirms_a_mention_found_on_the_same_span() -> None:
-    text = "Майор Кузнецов из ФСБ встретил нас в Донецке."
+    # «Олега» is explained by nothing else, so natasha reads the sentence.
+    text = "Майор Кузнецов из ФСБ встретил Олега."
     assert surest(text, "ru") == [("Кузнецов", 0.55, "pattern"), ("ФСБ", 0.8, "list")]
     # Half the remaining doubt goes: 0.55 → 0.775, 0.8 → 0.9, and at most 0.95.
     assert surest(text, "ru", use_natasha=True) == [("Кузнецов", 0.775, "pattern+natasha"),
-                                                   ("ФСБ", 0.9, "list+natasha")]
-    assert surest("Вчера Следственный комитет возбудил дело в Донецке.", "ru",
-                  use_natasha=True) == [("Следственный комитет", 0.95, "list+natasha")]
+                                                   ("ФСБ", 0.9, "list+natasha"),
+                                                   ("Олега", 0.6, "natasha")]
+    assert surest("Вчера Следственный комитет возбудил дело против Олега.", "ru",
+                  use_natasha=True) == [("Следственный комитет", 0.95, "list+natasha"),
+                                        ("Олега", 0.6, "natasha")]
 
 
 def test_natasha_adds_people_and_organisations_nothing_else_found() -> None:
@@ -424,11 +427,16 @@ def natasha_spy(monkeypatch: pytest.MonkeyPatch) -> NatashaSpy:
 def test_natasha_reads_only_sentences_with_a_capitalised_word_nothing_explained(
         natasha_spy: NatashaSpy) -> None:
     text = ("Сотрудники ФСБ задержали мужчин. Андрей Смирнов пришёл в военкомат. "
-            "Вчера в Донецке задержали Олега. Погода была хорошая.")
+            "Вчера в Донецке задержали Олега. Погода была хорошая. "
+            "Потом в Макеевке и Горловке забирали мужчин. Приехал Петров.")
     find_names(text, "ru", use_natasha=True)
-    # A sentence's first word is capitalised anyway; «ФСБ», «Андрей Смирнов» are explained.
-    second = text.index("Вчера")
-    assert natasha_spy.calls == [[(second, text.index(".", second))]]
+    # A sentence's first word is capitalised anyway; «ФСБ», «Андрей Смирнов» are explained
+    # by the lists and patterns, «Макеевке», «Горловке» by the gazetteer. «Петров» is a
+    # surname to pymorphy3, so a place of that name does not explain it.
+    olega = text.index("Вчера")
+    petrov = text.index("Приехал")
+    assert natasha_spy.calls == [[(olega, text.index(".", olega)),
+                                  (petrov, text.index(".", petrov))]]
 
 
 @pytest.mark.parametrize(("language", "use_natasha"), [
@@ -474,13 +482,15 @@ def test_the_enricher_reports_each_mention_as_a_name_annotation() -> None:
 
 
 def test_the_enricher_asks_natasha_about_russian_texts() -> None:
-    text = "Майор Кузнецов из ФСБ встретил нас в Донецке."
+    text = "Майор Кузнецов из ФСБ встретил Олега."
     output = NamesEnricher().run(subject(text, "ru"))
     assert output.annotations == [
         Annotation("name", "Кузнецов", 6, 14, 0.775,
                    {"text": "Кузнецов", "kind": "person", "how": "pattern+natasha"}),
         Annotation("name", "fsb", 18, 21, 0.9,
                    {"text": "ФСБ", "kind": "organisation", "how": "list+natasha"}),
+        Annotation("name", "Олега", 31, 36, 0.6,
+                   {"text": "Олега", "kind": "person", "how": "natasha"}),
     ]
 
 
