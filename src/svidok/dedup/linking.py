@@ -125,13 +125,19 @@ class Linker:
         mine_ids = sorted({f.item_id for f in texts})
         for part in chunks(mine_ids):  # bands of an earlier version of these fingerprints
             conn.execute(delete(minhash_bands).where(minhash_bands.c.item_id.in_(part)))
-        for f in texts:
-            keys = band_keys(f.value)
-            if not keys:
-                continue  # no words: nothing to compare
-            others = set(conn.execute(select(minhash_bands.c.item_id).where(
-                minhash_bands.c.band_key.in_(keys),
-                minhash_bands.c.item_id != f.item_id)).scalars())
+        keyed = [(f, keys) for f in texts if (keys := band_keys(f.value))]  # no words: none
+        # The group's candidates stored before it, in one query per IN chunk: a query per
+        # text was most of linking's time, and on PostgreSQL each is a round trip.
+        stored: dict[int, set[int]] = defaultdict(set)
+        bands = minhash_bands.c
+        for part in chunks(sorted({k for _, keys in keyed for k in keys})):
+            for item_id, key in conn.execute(
+                    select(bands.item_id, bands.band_key).where(bands.band_key.in_(part))):
+                stored[key].add(item_id)
+        rows: list[dict[str, int]] = []
+        for f, keys in keyed:
+            others = set().union(*(stored.get(k, ()) for k in keys))
+            others.discard(f.item_id)
             if others:
                 mine = self._shingles(conn, f.item_id)
                 for other in sorted(others):
@@ -139,9 +145,11 @@ class Linker:
                     if similarity >= THRESHOLD:
                         _keep(found, f.item_id, other, TEXT, round((1 - similarity) * 1000))
             # Added once asked about, so the texts of one group are compared too.
-            conn.execute(minhash_bands.insert(), [
-                {"item_id": f.item_id, "band": n, "band_key": key}
-                for n, key in enumerate(keys)])
+            for n, key in enumerate(keys):
+                stored[key].add(f.item_id)
+                rows.append({"item_id": f.item_id, "band": n, "band_key": key})
+        for batch in chunks(rows):
+            conn.execute(minhash_bands.insert(), batch)
 
     def _shingles(self, conn: Connection, item_id: int) -> frozenset[str]:
         """An item's shingles from its stored text; the last few thousand are kept, since a
