@@ -21,8 +21,10 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 run: $(STAMP)
 	$(BIN)/svidok --home $(DEMO_HOME) init
 	$(BIN)/svidok --home $(DEMO_HOME) ingest examples/sample-evidence --collector demo \
-		--note "sample evidence shipped with Svidok"
+		--note "sample evidence shipped with Svidok" --enrich
 	$(BIN)/svidok --home $(DEMO_HOME) items list
+	$(BIN)/svidok --home $(DEMO_HOME) search Makeevka --facets
+	$(BIN)/svidok --home $(DEMO_HOME) dedup
 	$(BIN)/svidok --home $(DEMO_HOME) verify
 	$(BIN)/svidok --home $(DEMO_HOME) status
 	$(BIN)/svidok --home $(DEMO_HOME) log key > $(DEMO_HOME)/log.vkey
@@ -37,14 +39,19 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# Ingest, custody log, then Telegram import; BENCH_ARGS goes to all three (--quick,
-# --skip-postgres, --check). Each runs even if one before failed; make bench fails if any did.
+# Ingest, custody log, Telegram import, search, PDQ index, image hashing, then text
+# enrichment; BENCH_ARGS goes to all seven (--quick, --skip-postgres, --check). Each runs
+# even if one before failed; make bench fails if any did.
 BENCH_ARGS ?=
 bench: $(STAMP)
 	status=0; \
 	$(BIN)/python bench/run.py $(BENCH_ARGS) || status=1; \
 	$(BIN)/python bench/custody_log.py $(BENCH_ARGS) || status=1; \
 	$(BIN)/python bench/telegram_import.py $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/search.py $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/pdq_index.py $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/image_hashing.py $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/enrich_text.py $(BENCH_ARGS) || status=1; \
 	exit $$status
 
 clean:
