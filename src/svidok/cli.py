@@ -1,5 +1,5 @@
 """The ``svidok`` command: ``init``, ``ingest``, ``capture``, ``verify``, ``status``,
-``items``, ``imports``, ``log``.
+``items``, ``imports``, ``log``, ``users``.
 
 Exit status: 0 all went well; 1 something failed (each failure is named); 2 the command
 was used wrongly; 3 ``verify`` found a missing or altered original or a custody-log problem.
@@ -25,6 +25,8 @@ from svidok.cli_imports import imports_app, print_imports, reading_options
 from svidok.cli_items import items_app
 from svidok.cli_log import log_app
 from svidok.cli_search import search_cmd
+from svidok.cli_serve import serve_cmd
+from svidok.cli_users import users_app
 from svidok.config import ConfigError
 from svidok.custody import log
 from svidok.db import DatabaseError
@@ -46,11 +48,13 @@ app = typer.Typer(help="Svidok: preserve evidence so a court can trust it.",
 app.add_typer(items_app, name="items")
 app.add_typer(imports_app, name="imports")
 app.add_typer(log_app, name="log")
+app.add_typer(users_app, name="users")
 app.command("capture")(capture_cmd)
 app.command("search")(search_cmd)
 app.command("enrich")(enrich_cmd)
 app.command("enrichers")(enrichers_cmd)
 app.command("dedup")(dedup_cmd)
+app.command("serve")(serve_cmd)
 
 def _version(value: bool) -> None:
     if value:

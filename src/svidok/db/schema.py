@@ -451,6 +451,71 @@ search_dates = Table(
     sqlite_with_rowid=False,
 )
 
+# Access: people who sign in to the web app, their sessions and API tokens, and login
+# attempts for rate limiting (see svidok.access and docs/access.md). Secrets are never kept
+# as given: passwords as Argon2id hashes, session and API tokens as their SHA-256.
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    # The TOTP shared secret (base32); NULL until enrolment begins. Never logged or shown
+    # after enrolment.
+    Column("totp_secret", Text),
+    Column("totp_confirmed", Boolean, nullable=False, default=False),
+    # The last TOTP time step accepted: a code is refused unless its step is newer, so an
+    # overheard code cannot be used twice.
+    Column("totp_last_step", BigInteger),
+    Column("language", String(8), nullable=False, default="en"),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("created_at", UTC, nullable=False),
+    Column("password_changed_at", UTC, nullable=False),
+    CheckConstraint("role IN ('admin', 'analyst', 'documenter', 'viewer')", name="role"),
+    CheckConstraint("language IN ('en', 'uk')", name="language"),
+)
+
+# A session's id is the SHA-256 (hex) of the token in the browser's cookie: a copy of this
+# table does not let anyone sign in.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", SHA256, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTC, nullable=False),
+    Column("last_seen_at", UTC, nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("second_factor_done", Boolean, nullable=False, default=False),
+    Column("revoked_at", UTC),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("token_hash", SHA256, nullable=False, unique=True),
+    Column("created_at", UTC, nullable=False),
+    Column("last_used_at", UTC),
+    Column("revoked_at", UTC),
+)
+
+# One row per sign-in attempt, keyed "name:<name>" or "addr:<client address>"; rows older
+# than the rate-limit window are deleted as new ones arrive.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False),
+    Column("at", UTC, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+)
+Index("ix_login_attempts_key_at", login_attempts.c.key, login_attempts.c.at)
+
 # What migrations build in one dialect's own SQL and this schema does not declare: tables
 # (FTS5 and its shadow tables), columns as (table, column), and indexes.
 HAND_BUILT_TABLES = ("search_fts",)  # and every table whose name starts "search_fts_"
