@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# The main job on the embedded default: a demo data folder with the sample evidence.
+# The main job on the embedded default: a demo data folder with the sample evidence,
+# then the web app on http://127.0.0.1:8000/ (sign in as admin with the password printed).
 run: $(STAMP)
 	$(BIN)/svidok --home $(DEMO_HOME) init
 	$(BIN)/svidok --home $(DEMO_HOME) ingest examples/sample-evidence --collector demo \
@@ -31,6 +32,10 @@ run: $(STAMP)
 	$(BIN)/svidok --home $(DEMO_HOME) log prove 1 --out $(DEMO_HOME)/item-1.tlog-proof
 	$(BIN)/python verifier/svidok_verify.py $(DEMO_HOME)/item-1.tlog-proof \
 		--key-file $(DEMO_HOME)/log.vkey --original examples/sample-evidence/README.txt
+	@# An administrator with a one-time password, printed once (again on every run).
+	@$(BIN)/svidok --home $(DEMO_HOME) users add admin --role admin 2>/dev/null || \
+		$(BIN)/svidok --home $(DEMO_HOME) users reset admin
+	$(BIN)/svidok --home $(DEMO_HOME) serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench verifier

@@ -1,0 +1,1 @@
+"""The web app (see :mod:`svidok.web.app`)."""

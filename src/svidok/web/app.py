@@ -1,0 +1,116 @@
+"""The web app: server-rendered pages over the locker, custody log, search and duplicates.
+
+``create_app(home)`` builds a FastAPI app bound to one data folder. Everything is refused
+unless it is a public path (sign-in, static assets) or the request carries a live session:
+pages then send the browser to sign in, anything else gets 401. Responses carry headers
+that keep the pages from being framed, sniffed, cached by proxies or sending referrers, and
+a Content-Security-Policy allowing only the app's own scripts and styles (all vendored, so
+nothing is fetched from the internet).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from svidok.home import Home
+from svidok.web import pages, signin
+from svidok.web.guard import SESSION_COOKIE, NotSignedIn
+from svidok.web.sessions import PRE_CSRF_COOKIE, live_viewer
+
+HERE = Path(__file__).parent
+PUBLIC_PATHS = frozenset({"/sign-in", "/favicon.ico"})
+PUBLIC_PREFIXES = ("/static/",)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+                               "style-src 'self' 'unsafe-inline'; script-src 'self'; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+class Gate(BaseHTTPMiddleware):
+    """Finds the request's session (or none) and closes every non-public path without one."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint
+                       ) -> Response:
+        home: Home = request.app.state.home
+        token = request.cookies.get(SESSION_COOKIE)
+        request.state.viewer = live_viewer(home, token) if token else None
+        # A pre-session CSRF token for the sign-in form (double submit: cookie and field).
+        request.state.pre_csrf = request.cookies.get(PRE_CSRF_COOKIE) or \
+            secrets.token_urlsafe(24)
+        if request.state.viewer is None and not is_public(request.url.path):
+            response = _not_signed_in(request)
+        else:
+            response = await call_next(request)
+        if PRE_CSRF_COOKIE not in request.cookies:
+            response.set_cookie(PRE_CSRF_COOKIE, request.state.pre_csrf, httponly=True,
+                                samesite="strict", secure=_secure(request), path="/")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def _secure(request: Request) -> bool:
+    # Browsers keep Secure cookies over plain http only for localhost; the app listens on
+    # loopback unless told otherwise, and behind a proxy the scheme is https.
+    return request.url.scheme == "https" or request.url.hostname in ("127.0.0.1",
+                                                                      "localhost", "::1")
+
+
+def _not_signed_in(request: Request) -> Response:
+    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "") \
+        and not request.url.path.startswith("/api/")
+    if wants_page:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
+    return JSONResponse({"detail": "sign in first"}, status_code=401,
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+def create_app(home: Home) -> FastAPI:
+    app = FastAPI(title="Svidok", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.home = home
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+    app.add_middleware(Gate)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(signin.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        return _not_signed_in(request)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        detail: Any = exc.detail
+        if "text/html" in request.headers.get("accept", ""):
+            return Response(f"<!doctype html><title>{exc.status_code}</title>"
+                            f"<p>{exc.status_code}: {_html(str(detail))}</p>"
+                            "<p><a href=\"/\">Back to the dashboard</a></p>",
+                            status_code=exc.status_code, media_type="text/html")
+        return JSONResponse({"detail": detail}, status_code=exc.status_code)
+
+    return app
+
+
+def _html(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))

@@ -1,0 +1,79 @@
+"""Deny by default: who is asking, and whether their role may do what a route does.
+
+A route states its permission with ``Depends(allowed_to("items.read"))``; the app also
+refuses, before any route runs, every request that is not for a public path and carries no
+live session (:mod:`svidok.web.app`), so a route that forgot its dependency is still
+closed to strangers. State changes carry the session's CSRF token, in a form field or the
+``X-CSRF-Token`` header (htmx sends it), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from svidok.access import allowed
+
+SESSION_COOKIE = "svidok_session"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person behind a request."""
+
+    user_id: int
+    name: str
+    role: str
+    language: str
+    csrf_token: str
+    session_id: str
+
+
+class NotSignedIn(Exception):
+    """No live session: pages send the browser to sign in, the API answers 401."""
+
+
+def viewer_of(request: Request) -> Viewer:
+    found = getattr(request.state, "viewer", None)
+    if not isinstance(found, Viewer):
+        raise NotSignedIn
+    return found
+
+
+def allowed_to(permission: str) -> Callable[[Request], Awaitable[Viewer]]:
+    async def check(request: Request) -> Viewer:
+        viewer = viewer_of(request)
+        if not allowed(viewer.role, permission):
+            raise HTTPException(403, "your role may not do this")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            await check_csrf(request, viewer.csrf_token)
+        return viewer
+
+    return check
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        # FastAPI has read the form already for the route's own fields; this is its copy.
+        sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
+    if not sent or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "the form is out of date: reload the page and try again")
+
+
+def render(request: Request, viewer: Viewer | None, template: str, status_code: int = 200,
+           **context: Any) -> Response:
+    templates = request.app.state.templates
+    home = request.app.state.home
+    response: HTMLResponse = templates.TemplateResponse(
+        request, template, {"user": viewer, "csrf_token": viewer.csrf_token if viewer
+                            else request.state.pre_csrf, "lang": viewer.language if viewer
+                            else "en", "instance": home.instance_name, **context},
+        status_code=status_code)
+    return response

@@ -1,0 +1,79 @@
+"""Deny by default: every route is closed to a stranger, and each role reaches only what
+its permissions allow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.routing import Mount
+
+from svidok.access import GRANTS
+from svidok.web.app import PUBLIC_PATHS
+
+from .conftest import HTML, sign_in
+
+FILLED = {"item_id": "1", "sha256": "0" * 64}
+
+
+def _flattened(routes: list[Any]) -> list[Any]:
+    # FastAPI keeps an included router as one entry wrapping the router's own routes.
+    found = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        found += _flattened(list(inner.routes)) if inner is not None else [route]
+    return found
+
+
+def every_route(client: TestClient) -> list[tuple[str, str]]:
+    found = []
+    for route in _flattened(client.app.routes):  # type: ignore[attr-defined]
+        if isinstance(route, Mount):
+            found.append(("GET", f"{route.path}/app.css"))
+        elif isinstance(route, APIRoute):
+            path = route.path_format.format(**{k: FILLED.get(k, "x") for k in
+                                               route.param_convertors})
+            found += [(method, path) for method in sorted(route.methods or ())]
+    return found
+
+
+def test_a_stranger_is_sent_to_sign_in_or_refused_everywhere(client: TestClient) -> None:
+    routes = every_route(client)
+    assert len(routes) >= 7
+    for method, path in routes:
+        if path in PUBLIC_PATHS or path.startswith("/static/"):
+            continue
+        page = client.request(method, path, headers=HTML)
+        if method == "GET":
+            assert page.status_code == 303, path
+            assert page.headers["location"].startswith("/sign-in?next="), path
+        else:
+            assert page.status_code == 401, (method, path)
+        api = client.request(method, path, headers={"accept": "application/json"})
+        assert api.status_code == 401, (method, path)
+
+
+def test_only_sign_in_and_static_files_are_public(client: TestClient) -> None:
+    assert client.get("/sign-in", headers=HTML).status_code == 200
+    assert client.get("/static/app.css").status_code == 200
+    assert client.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["admin", "olena", "taras", "vira"])
+def test_each_role_reaches_what_it_may_read(client: TestClient, name: str) -> None:
+    role = {"admin": "admin", "olena": "analyst", "taras": "documenter", "vira": "viewer"}
+    assert sign_in(client, name).status_code == 303
+    may_read = "items.read" in GRANTS[role[name]] or role[name] == "admin"
+    for path in ("/", "/search", "/search?q=blockpost"):
+        page = client.get(path, headers=HTML)
+        assert page.status_code == (200 if may_read else 403), (name, path)
+
+
+def test_pages_forbid_framing_scripts_from_elsewhere_and_caching(client: TestClient) -> None:
+    page = client.get("/sign-in", headers=HTML)
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
