@@ -253,9 +253,10 @@ class HashIndex:
         near = np.flatnonzero(dist <= radius)
         rows, dist, variant = rows[near], dist[near], variant[near]
         if multi.size < self._size:
-            more = self._scan(queries, radius, start=multi.size)
-            rows, dist, variant = (np.concatenate((a, b)) for a, b in zip(
-                (rows, dist, variant), more, strict=True))
+            more_rows, more_dist, more_variant = self._scan(queries, radius, start=multi.size)
+            rows = np.concatenate((rows, more_rows))
+            dist = np.concatenate((dist, more_dist))
+            variant = np.concatenate((variant, more_variant))
         return rows, dist, variant
 
     def _scan(self, queries: npt.NDArray[np.uint8], radius: int, start: int = 0
