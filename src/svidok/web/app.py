@@ -24,6 +24,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from svidok.home import Home
 from svidok.web import pages, signin
 from svidok.web.guard import SESSION_COOKIE, NotSignedIn
+from svidok.web.i18n import translator
 from svidok.web.sessions import PRE_CSRF_COOKIE, live_viewer
 
 HERE = Path(__file__).parent
@@ -88,6 +89,11 @@ def create_app(home: Home) -> FastAPI:
     app = FastAPI(title="Svidok", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.home = home
     app.state.templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+    # Pages render with their viewer's language (svidok.web.i18n); English until then.
+    app.state.templates.env.add_extension("jinja2.ext.i18n")
+    english = translator("en")
+    app.state.templates.env.install_gettext_callables(
+        english.gettext, english.ngettext, newstyle=True)
     app.add_middleware(Gate)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)

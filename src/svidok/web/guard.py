@@ -18,6 +18,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from svidok.access import allowed
+from svidok.web.i18n import translator
 
 SESSION_COOKIE = "svidok_session"
 
@@ -71,9 +72,11 @@ def render(request: Request, viewer: Viewer | None, template: str, status_code: 
            **context: Any) -> Response:
     templates = request.app.state.templates
     home = request.app.state.home
+    language = viewer.language if viewer else "en"
     response: HTMLResponse = templates.TemplateResponse(
         request, template, {"user": viewer, "csrf_token": viewer.csrf_token if viewer
-                            else request.state.pre_csrf, "lang": viewer.language if viewer
-                            else "en", "instance": home.instance_name, **context},
+                            else request.state.pre_csrf, "lang": language,
+                            "instance": home.instance_name,
+                            **translator(language).context(), **context},
         status_code=status_code)
     return response
