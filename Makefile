@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= demo-data
 
-.PHONY: run test lint bench setup clean
+.PHONY: run test lint bench setup clean messages screenshots
 
 setup: $(STAMP)
 
@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	@touch $(STAMP)
 
 # The main job on the embedded default: a demo data folder with the sample evidence,
-# then the web app on http://127.0.0.1:8000/ (sign in as admin with the password printed).
+# then the web app on http://127.0.0.1:8000/ (sign in as admin with the one-time password
+# printed, choose your own, then enrol an authenticator app: docs/web.md).
 run: $(STAMP)
 	$(BIN)/svidok --home $(DEMO_HOME) init
 	$(BIN)/svidok --home $(DEMO_HOME) ingest examples/sample-evidence --collector demo \
@@ -37,6 +38,16 @@ run: $(STAMP)
 		$(BIN)/svidok --home $(DEMO_HOME) users reset admin
 	$(BIN)/svidok --home $(DEMO_HOME) serve
 
+# The interface's messages: extract them from the templates and web modules and merge them
+# into the catalogues (src/svidok/web/locale); then translate the empty entries.
+messages: $(STAMP)
+	$(BIN)/python scripts/update_catalogue.py
+
+# PNGs of the web app's main pages in docs/screenshots, from a fresh demo served on
+# 127.0.0.1 and Debian's headless chromium (scripts/screenshots.py).
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench verifier
 	$(BIN)/mypy
@@ -44,9 +55,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# Ingest, custody log, Telegram import, search, PDQ index, image hashing, then text
-# enrichment; BENCH_ARGS goes to all seven (--quick, --skip-postgres, --check). Each runs
-# even if one before failed; make bench fails if any did.
+# Ingest, custody log, Telegram import, search, PDQ index, image hashing, text
+# enrichment, then the web app; BENCH_ARGS goes to all eight (--quick, --skip-postgres,
+# --check). Each runs even if one before failed; make bench fails if any did.
 BENCH_ARGS ?=
 bench: $(STAMP)
 	status=0; \
@@ -57,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pdq_index.py $(BENCH_ARGS) || status=1; \
 	$(BIN)/python bench/image_hashing.py $(BENCH_ARGS) || status=1; \
 	$(BIN)/python bench/enrich_text.py $(BENCH_ARGS) || status=1; \
+	$(BIN)/python bench/web_app.py $(BENCH_ARGS) || status=1; \
 	exit $$status
 
 clean:

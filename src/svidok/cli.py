@@ -1,5 +1,5 @@
 """The ``svidok`` command: ``init``, ``ingest``, ``capture``, ``verify``, ``status``,
-``items``, ``imports``, ``log``, ``users``.
+``items``, ``imports``, ``log``, ``users``, ``tokens``.
 
 Exit status: 0 all went well; 1 something failed (each failure is named); 2 the command
 was used wrongly; 3 ``verify`` found a missing or altered original or a custody-log problem.
@@ -26,6 +26,7 @@ from svidok.cli_items import items_app
 from svidok.cli_log import log_app
 from svidok.cli_search import search_cmd
 from svidok.cli_serve import serve_cmd
+from svidok.cli_tokens import tokens_app
 from svidok.cli_users import users_app
 from svidok.config import ConfigError
 from svidok.custody import log
@@ -49,6 +50,7 @@ app.add_typer(items_app, name="items")
 app.add_typer(imports_app, name="imports")
 app.add_typer(log_app, name="log")
 app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.command("capture")(capture_cmd)
 app.command("search")(search_cmd)
 app.command("enrich")(enrich_cmd)

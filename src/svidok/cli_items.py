@@ -8,11 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from svidok.cli_common import EXIT_USAGE, JsonOpt, fail, opened
+from svidok.cli_review import print_verification, status_cmd, verification_of
 from svidok.enrich.views import item_enrichment
 from svidok.locker import records
 from svidok.output import emit_json, human_bytes, out, safe, table
 
 items_app = typer.Typer(help="Look at stored items.", no_args_is_help=True)
+items_app.command("status")(status_cmd)
 
 SHOWN = ("id", "state", "kind", "error", "warning", "sha256", "record_sha256", "media_type",
          "size", "original_name", "root", "rel_path", "rel_path_bytes", "parent_id",
@@ -67,6 +69,7 @@ def items_show(
         if item is not None:
             with home.engine.connect() as conn:
                 item["enrichment"] = item_enrichment(conn, item["id"])
+            item["verification"] = verification_of(home, item["id"])
     if item is None:
         fail(f"no item {ref!r} (give its number, or 8 or more hex digits of its SHA-256)",
              as_json)
@@ -75,6 +78,7 @@ def items_show(
         return
     fields = [[key, item[key]] for key in SHOWN if item.get(key) not in (None, [], 0)]
     out.print(table(f"Item {item['id']}", ["field", "value"], fields))
+    print_verification(item["verification"])
     if item["record"]:
         out.print(table("Read from its container", ["field", "value"], [
             [key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)]

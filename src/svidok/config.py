@@ -54,6 +54,15 @@ class Settings:
     tsa_timeout_seconds: int = 10
     # CA certificates (PEM) trusted to vouch for TSAs; relative to the data folder.
     tsa_roots: PathList = ()
+    # The web map's tiles, e.g. "https://tile.example.org/{z}/{x}/{y}.png". Empty: only the
+    # bundled base map, nothing fetched. A tile server learns which areas people look at.
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""  # the credit the tile server asks for, as plain text
+    # Web uploads (svidok.web.uploads): the bytes one upload may send (all its files
+    # together), what its archives may unpack to, and whether its job then enriches.
+    upload_max_bytes: int = 4 * 1024**3
+    upload_unpack_max_bytes: int = 16 * 1024**3
+    upload_enrich: bool = True
 
     @property
     def database_file(self) -> Path:
@@ -126,6 +135,29 @@ def _http_url_problem(url: str) -> str | None:
     return None
 
 
+def _tile_url_problem(url: str) -> str | None:
+    """Why a tile URL template cannot be used, or None; empty means no tiles."""
+    if not url:
+        return None
+    # It goes into the Content-Security-Policy, where ';', ',' and quotes would end it.
+    if any(c.isspace() or c in "'\";,\\<>`" for c in url):
+        return "must not contain spaces, quotes, ';', ',', '<', '>' or backslashes"
+    shown = repr(re.sub(r"//[^/?#]*@", "//", url))
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return f"{shown} is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return f"{shown} must be an http:// or https:// URL with a host and no password"
+    if "{" in parts.netloc:
+        return f"{shown} must name one host: no placeholders such as {{s}} in it"
+    if re.sub(r"\{[zxyr]\}", "", url).count("{") or not all(
+            f"{{{p}}}" in url for p in "zxy"):
+        return f"{shown} must hold {{z}}, {{x}} and {{y}} (and may hold {{r}}), nothing else"
+    return None
+
+
 def _validate(values: dict[str, Any]) -> None:
     if not 1 <= values.get("ingest_workers", 1) <= 256:
         raise ConfigError("ingest_workers must be between 1 and 256")
@@ -148,6 +180,15 @@ def _validate(values: dict[str, Any]) -> None:
         raise ConfigError("tsa_timeout_seconds must be between 1 and 300")
     if any(not path.strip() for path in values.get("tsa_roots", ())):
         raise ConfigError("tsa_roots must not hold empty paths")
+    problem = _tile_url_problem(values.get("map_tile_url", ""))
+    if problem:
+        raise ConfigError(f"map_tile_url: {problem}")
+    credit = values.get("map_tile_attribution", "")
+    if len(credit) > 300 or not credit.isprintable():
+        raise ConfigError("map_tile_attribution must be one line of at most 300 characters")
+    for key in ("upload_max_bytes", "upload_unpack_max_bytes"):
+        if values.get(key, 1) < 1:
+            raise ConfigError(f"{key} must be at least 1 (bytes)")
 
 
 def load_settings(home: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -54,6 +55,22 @@ def test_only_the_owner_revokes_and_disable_revokes_all(engine: Engine, olena: U
         revoke_token(engine, token.id, user_id=petro.id)
     disable_user(engine, "olena", now=NOON)
     assert lookup_token(engine, raw, now=NOON) is None
+
+
+def test_use_is_written_at_most_once_a_minute(engine: Engine, olena: User) -> None:
+    raw, _token = create_token(engine, olena.id, "busy script", now=NOON)
+
+    def stored() -> object:
+        with engine.connect() as conn:
+            return conn.execute(select(api_tokens.c.last_used_at)).scalar_one()
+
+    assert lookup_token(engine, raw, now=NOON) is not None and stored() == NOON
+    soon = lookup_token(engine, raw, now=NOON + timedelta(seconds=59))
+    # Not written again within the minute; the answer says the use that is recorded.
+    assert soon is not None and soon[0].last_used_at == NOON and stored() == NOON
+    later = NOON + timedelta(seconds=60)
+    found = lookup_token(engine, raw, now=later)
+    assert found is not None and found[0].last_used_at == later and stored() == later
 
 
 def test_a_viewer_holds_no_tokens(engine: Engine) -> None:

@@ -23,6 +23,7 @@ from svidok.custody.proofs import events_of
 from svidok.db.schema import custody_events, import_problems, imports, items, sightings
 from svidok.home import Home
 from svidok.locker.ingest import BatchReport, IngestOptions, ingest
+from svidok.locker.records import find_item
 from svidok.sources import reading, recording
 from svidok.sources.importer import Container, ImportOptions
 from svidok.sources.problems import Problem
@@ -149,6 +150,10 @@ def test_a_newer_export_adds_what_is_new_and_records_edits_as_versions(
     assert (report.items, report.versions, report.sightings) == (2, 1, 3)
     versions = rows(home, items.c.source_key == "telegram:1001:2")
     assert len(versions) == 2 and versions[1].previous_id == versions[0].id
+    # The item page and `svidok items show` find the newer version from the older.
+    older, newer = (find_item(home, str(v.id)) for v in versions)
+    assert older is not None and older["next_versions"] == [versions[1].id]
+    assert newer is not None and newer["next_versions"] == []
     assert json.loads(versions[1].record)["edited"] == "2024-03-02T09:00:00+00:00"
     assert len(rows(home, items.c.source_key == "telegram:1001:1")) == 1
 

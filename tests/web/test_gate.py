@@ -46,13 +46,18 @@ def test_a_stranger_is_sent_to_sign_in_or_refused_everywhere(client: TestClient)
         if path in PUBLIC_PATHS or path.startswith("/static/"):
             continue
         page = client.request(method, path, headers=HTML)
-        if method == "GET":
+        if method == "GET" and not path.startswith("/api/"):
             assert page.status_code == 303, path
             assert page.headers["location"].startswith("/sign-in?next="), path
         else:
             assert page.status_code == 401, (method, path)
         api = client.request(method, path, headers={"accept": "application/json"})
         assert api.status_code == 401, (method, path)
+        if path.startswith("/api/"):  # the API never redirects, and says how to sign in
+            assert page.headers["www-authenticate"].startswith("Bearer"), path
+            forged = client.request(method, path, headers={
+                "authorization": "Bearer svk_" + "A" * 43})
+            assert forged.status_code == 401, (method, path)
 
 
 def test_only_sign_in_and_static_files_are_public(client: TestClient) -> None:
@@ -66,7 +71,8 @@ def test_each_role_reaches_what_it_may_read(client: TestClient, name: str) -> No
     role = {"admin": "admin", "olena": "analyst", "taras": "documenter", "vira": "viewer"}
     assert sign_in(client, name).status_code == 303
     may_read = "items.read" in GRANTS[role[name]] or role[name] == "admin"
-    for path in ("/", "/search", "/search?q=blockpost"):
+    for path in ("/", "/search", "/search?q=blockpost", "/api/v1/items", "/api/v1/status",
+                 "/api/v1/search?q=blockpost"):
         page = client.get(path, headers=HTML)
         assert page.status_code == (200 if may_read else 403), (name, path)
 

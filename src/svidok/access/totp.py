@@ -56,6 +56,20 @@ def begin_enrolment(engine: Engine, name: str, issuer: str = ISSUER) -> tuple[st
     return secret, provisioning_uri(secret, user.name, issuer)
 
 
+def pending_enrolment(engine: Engine, name: str, issuer: str = ISSUER
+                      ) -> tuple[str, str] | None:
+    """(secret, otpauth URI) of an enrolment begun and not yet confirmed, or None: the web
+    page shows it again after a mistyped code rather than making a new one the phone
+    does not know."""
+    user = require_user(engine, name)
+    with engine.connect() as conn:
+        row = conn.execute(select(users.c.totp_secret, users.c.totp_confirmed).where(
+            users.c.id == user.id)).first()
+    if row is None or row.totp_secret is None or row.totp_confirmed:
+        return None
+    return row.totp_secret, provisioning_uri(row.totp_secret, user.name, issuer)
+
+
 def confirm_enrolment(engine: Engine, name: str, code: str, *, now: datetime | None = None
                       ) -> None:
     """Turn the second factor on, given a correct code from the enrolled app."""

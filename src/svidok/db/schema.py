@@ -501,7 +501,8 @@ api_tokens = Table(
     Column("token_hash", SHA256, nullable=False, unique=True),
     Column("created_at", UTC, nullable=False),
     Column("last_used_at", UTC),
-    Column("revoked_at", UTC),
+    Column("revoked_at", UTC),  # revoked then (by a person, or by disabling the owner)
+    Column("expires_at", UTC),  # stops working by itself then; NULL: until revoked
 )
 
 # One row per sign-in attempt, keyed "name:<name>" or "addr:<client address>"; rows older
@@ -515,6 +516,67 @@ login_attempts = Table(
     Column("succeeded", Boolean, nullable=False),
 )
 Index("ix_login_attempts_key_at", login_attempts.c.key, login_attempts.c.at)
+
+# -- review and uploads (svidok.cases.verification, svidok.locker.uploads) ---------------
+
+VERIFICATION_STATUSES = ("unverified", "in_progress", "verified", "disputed", "false")
+_STATUS_LIST = ", ".join(f"'{s}'" for s in VERIFICATION_STATUSES)
+
+# A person's decision on whether an item is what it claims to be; the newest is the item's
+# status (none: unverified). Each is a "verify" custody event, written in the same
+# transaction; the event carries the status and commits to this row (note included) by the
+# SHA-256 of its canonical JSON (``context``), so the note never enters a proof bundle.
+verification_decisions = Table(
+    "verification_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("previous_status", String(16), nullable=False),
+    Column("note", Text),
+    Column("decided_by", Text, nullable=False),  # the person, as the event's actor names them
+    Column("user_id", ForeignKey("users.id")),  # NULL when decided on the command line
+    Column("decided_at", UTC, nullable=False),
+    Column("event_seq", BigInteger, nullable=False),  # the custody event's leaf index
+    Column("context", SHA256, nullable=False),
+    CheckConstraint(f"status IN ({_STATUS_LIST})", name="status"),
+    CheckConstraint(f"previous_status IN ({_STATUS_LIST})", name="previous_status"),
+)
+Index("ix_verification_decisions_item_id_id", verification_decisions.c.item_id,
+      verification_decisions.c.id)
+
+# One web upload: its files are streamed into the data folder's staging folder, then a
+# background worker ingests them as ``svidok ingest`` does. The row outlives the server: a
+# job left receiving, queued or running by a server that died is marked failed and
+# interrupted when the next one starts, and its staging folder removed.
+upload_jobs = Table(
+    "upload_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("collector", Text, nullable=False),  # the uploading person's name
+    Column("state", String(16), nullable=False),
+    Column("interrupted", Boolean, nullable=False, default=False),
+    Column("phase", String(32)),  # what a running job is doing: storing, reading, enriching
+    Column("done", BigInteger, nullable=False, default=0),
+    Column("total", BigInteger, nullable=False, default=0),
+    Column("files", Text),  # JSON: each file's name as sent, as staged, and its size
+    Column("note", Text),
+    Column("tz", String(64)),  # the exporting computer's zone, as ``ingest --tz``
+    Column("message", Text),  # why it failed, or what needs attention
+    Column("result", Text),  # JSON: items stored and seen again, containers read
+    Column("batch_id", ForeignKey("batches.id")),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("owner", String(32), nullable=False),  # the receiving server's random id
+    Column("created_at", UTC, nullable=False),
+    Column("started_at", UTC),
+    Column("finished_at", UTC),
+    CheckConstraint("state IN ('receiving', 'queued', 'running', 'done', 'failed')",
+                    name="state"),
+)
+Index("ix_upload_jobs_state", upload_jobs.c.state)
+Index("ix_upload_jobs_user_id", upload_jobs.c.user_id)
 
 # What migrations build in one dialect's own SQL and this schema does not declare: tables
 # (FTS5 and its shadow tables), columns as (table, column), and indexes.

@@ -11,6 +11,8 @@ nothing is fetched from the internet).
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,11 +23,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from svidok.config import Settings
 from svidok.home import Home
-from svidok.web import pages, signin
+from svidok.web import account, api, api_review, pages, proof, review, signin, uploads
+from svidok.web.confine import confinement
 from svidok.web.guard import SESSION_COOKIE, NotSignedIn
-from svidok.web.i18n import translator
-from svidok.web.sessions import PRE_CSRF_COOKIE, live_viewer
+from svidok.web.i18n import N_, accepted_language, translator
+from svidok.web.places_map import tile_origin
+from svidok.web.sessions import PRE_CSRF_COOKIE, live_viewer, token_viewer
 
 HERE = Path(__file__).parent
 PUBLIC_PATHS = frozenset({"/sign-in", "/favicon.ico"})
@@ -41,6 +46,21 @@ SECURITY_HEADERS = {
 }
 
 
+# Starlette's own details for errors no route raises itself, so the catalogue has them.
+HTTP_PHRASES = (N_("Not Found"), N_("Method Not Allowed"), N_("Bad Request"),
+                N_("Forbidden"), N_("Unprocessable Entity"))
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """SECURITY_HEADERS, with a configured map tile server's origin allowed for images."""
+    origin = tile_origin(settings.map_tile_url)
+    if origin is None:
+        return dict(SECURITY_HEADERS)
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "img-src 'self' data:", f"img-src 'self' data: {origin}")
+    return {**SECURITY_HEADERS, "Content-Security-Policy": policy}
+
+
 def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
@@ -51,19 +71,31 @@ class Gate(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint
                        ) -> Response:
         home: Home = request.app.state.home
-        token = request.cookies.get(SESSION_COOKIE)
-        request.state.viewer = live_viewer(home, token) if token else None
+        authorization = request.headers.get("authorization")
+        bad_token = False
+        if authorization is not None and request.url.path.startswith("/api/"):
+            # A script's personal API token (docs/api.md); a cookie sent along is ignored.
+            request.state.viewer = token_viewer(home, authorization)
+            bad_token = request.state.viewer is None
+        else:
+            token = request.cookies.get(SESSION_COOKIE)
+            request.state.viewer = live_viewer(home, token) if token else None
         # A pre-session CSRF token for the sign-in form (double submit: cookie and field).
         request.state.pre_csrf = request.cookies.get(PRE_CSRF_COOKIE) or \
             secrets.token_urlsafe(24)
-        if request.state.viewer is None and not is_public(request.url.path):
+        if bad_token:
+            response = _token_refused()
+        elif request.state.viewer is None and not is_public(request.url.path):
             response = _not_signed_in(request)
+        elif (held := confinement(request, request.state.viewer)) is not None:
+            # A one-time password to change or an administrator's missing second factor.
+            response = held
         else:
             response = await call_next(request)
         if PRE_CSRF_COOKIE not in request.cookies:
             response.set_cookie(PRE_CSRF_COOKIE, request.state.pre_csrf, httponly=True,
                                 samesite="strict", secure=_secure(request), path="/")
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in request.app.state.security_headers.items():
             response.headers.setdefault(name, value)
         return response
 
@@ -85,9 +117,27 @@ def _not_signed_in(request: Request) -> Response:
                         headers={"WWW-Authenticate": "Bearer"})
 
 
+def _token_refused() -> Response:
+    # One answer for every reason, so a caller learns nothing about tokens they do not hold.
+    return JSONResponse({"detail": "the API token is not valid: unknown, revoked or "
+                                   "expired, or its owner may no longer use tokens"},
+                        status_code=401,
+                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Background work ends with the app, before whoever made it closes the data folder
+    # (``svidok serve``, a test): the upload worker writes to its database.
+    await uploads.shutdown(app)
+
+
 def create_app(home: Home) -> FastAPI:
-    app = FastAPI(title="Svidok", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Svidok", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_lifespan)
     app.state.home = home
+    app.state.security_headers = security_headers(home.settings)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
     # Pages render with their viewer's language (svidok.web.i18n); English until then.
     app.state.templates.env.add_extension("jinja2.ext.i18n")
@@ -97,7 +147,13 @@ def create_app(home: Home) -> FastAPI:
     app.add_middleware(Gate)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)
+    app.include_router(account.router)
     app.include_router(pages.router)
+    app.include_router(api.router)  # /api/v1: JSON for scripts (docs/api.md)
+    app.include_router(proof.router)
+    app.include_router(review.router)  # an item's verification status
+    uploads.install(app)  # upload pages and their worker (docs/web.md)
+    app.include_router(api_review.router)  # /api/v1: status, history, uploads
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
@@ -106,10 +162,19 @@ def create_app(home: Home) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         detail: Any = exc.detail
-        if "text/html" in request.headers.get("accept", ""):
-            return Response(f"<!doctype html><title>{exc.status_code}</title>"
-                            f"<p>{exc.status_code}: {_html(str(detail))}</p>"
-                            "<p><a href=\"/\">Back to the dashboard</a></p>",
+        if "text/html" in request.headers.get("accept", "") \
+                and not request.url.path.startswith("/api/"):
+            # Details are English message ids (marked with N_), shown translated; the API
+            # keeps them in English.
+            viewer = getattr(request.state, "viewer", None)
+            language = viewer.language if viewer is not None else accepted_language(
+                request.headers.get("accept-language", ""))
+            t = translator(language)
+            back = t.gettext("Back to the dashboard")
+            return Response(f"<!doctype html><html lang=\"{language}\">"
+                            f"<title>{exc.status_code}</title>"
+                            f"<p>{exc.status_code}: {_html(t.gettext(str(detail)))}</p>"
+                            f"<p><a href=\"/\">{_html(back)}</a></p>",
                             status_code=exc.status_code, media_type="text/html")
         return JSONResponse({"detail": detail}, status_code=exc.status_code)
 

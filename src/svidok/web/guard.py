@@ -18,7 +18,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from svidok.access import allowed
-from svidok.web.i18n import translator
+from svidok.web.i18n import N_, accepted_language, translator
 
 SESSION_COOKIE = "svidok_session"
 
@@ -33,6 +33,13 @@ class Viewer:
     language: str
     csrf_token: str
     session_id: str
+    # Duties that confine the person to one page until done (svidok.web.confine).
+    must_change_password: bool = False
+    needs_totp: bool = False
+    # Signed in by a personal API token (Authorization: Bearer), not a session cookie.
+    # Browsers never attach such a header by themselves, so these requests need no CSRF
+    # token; csrf_token and session_id are then empty.
+    via_token: bool = False
 
 
 class NotSignedIn(Exception):
@@ -46,16 +53,33 @@ def viewer_of(request: Request) -> Viewer:
     return found
 
 
-def allowed_to(permission: str) -> Callable[[Request], Awaitable[Viewer]]:
+def allowed_to(permission: str, *, streamed: bool = False
+               ) -> Callable[[Request], Awaitable[Viewer]]:
+    """``streamed``: the route reads its multipart body as a stream (an upload), which
+    reading the form here would spool whole to a temporary file first; a token sent as a
+    form field instead of the header is then left in ``request.state.csrf_expected`` for
+    the route, which must check it before it keeps anything (svidok.web.upload_stream)."""
     async def check(request: Request) -> Viewer:
         viewer = viewer_of(request)
         if not allowed(viewer.role, permission):
-            raise HTTPException(403, "your role may not do this")
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            await check_csrf(request, viewer.csrf_token)
+            raise HTTPException(403, N_("your role may not do this"))
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not viewer.via_token:
+            if streamed and "x-csrf-token" not in request.headers:
+                request.state.csrf_expected = viewer.csrf_token
+            else:
+                await check_csrf(request, viewer.csrf_token)
         return viewer
 
     return check
+
+
+async def signed_in(request: Request) -> Viewer:
+    """For routes open to any signed-in person whatever their role (their own account):
+    the viewer, with the CSRF token checked on state changes."""
+    viewer = viewer_of(request)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not viewer.via_token:
+        await check_csrf(request, viewer.csrf_token)
+    return viewer
 
 
 async def check_csrf(request: Request, expected: str) -> None:
@@ -65,14 +89,16 @@ async def check_csrf(request: Request, expected: str) -> None:
         # FastAPI has read the form already for the route's own fields; this is its copy.
         sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
     if not sent or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
-        raise HTTPException(403, "the form is out of date: reload the page and try again")
+        raise HTTPException(403, N_("the form is out of date: reload the page and try again"))
 
 
 def render(request: Request, viewer: Viewer | None, template: str, status_code: int = 200,
            **context: Any) -> Response:
     templates = request.app.state.templates
     home = request.app.state.home
-    language = viewer.language if viewer else "en"
+    # Before sign-in there is no user to ask: the browser's preference decides.
+    language = viewer.language if viewer else accepted_language(
+        request.headers.get("accept-language", ""))
     response: HTMLResponse = templates.TemplateResponse(
         request, template, {"user": viewer, "csrf_token": viewer.csrf_token if viewer
                             else request.state.pre_csrf, "lang": language,

@@ -35,7 +35,9 @@ class Translator:
     def context(self) -> dict[str, object]:
         """What a template needs: ``_``, ``gettext`` and ``ngettext``, in Jinja's new style
         (``_("%(n)s items", n=3)``; with autoescaping the values are escaped, the
-        catalogue's own text is trusted)."""
+        catalogue's own text is trusted), and ``term`` for words that come from the data
+        (``term(item.state)``). ``_`` takes literal messages only: what it is given is
+        trusted as markup."""
         plain, plural = self.gettext, self.ngettext
 
         @pass_context
@@ -46,15 +48,46 @@ class Translator:
             return found % variables if variables else found
 
         @pass_context
-        def ngettext(context: Context, singular: str, plural_: str, num: int,
+        def ngettext(context: Context, singular: str, plural_: str, num: int, /,
                      **variables: object) -> str:
+            # ``num=`` may be given too, to show the count formatted ("1,234").
             variables.setdefault("num", num)
             found: str = plural(singular, plural_, num)
             if context.eval_ctx.autoescape:
                 found = Markup(found)  # noqa: S704 -- our own catalogue
             return found % variables
 
-        return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+        def term(value: object) -> str:
+            # A word from the data (a state, a kind, a role) named in svidok.web.terms:
+            # translated when the catalogue has it, else shown as it is, escaped like any
+            # other value (unlike a message, it is not trusted markup).
+            return plain(str(value))
+
+        return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "term": term}
+
+
+def N_(message: str) -> str:  # the name gettext tools look for
+    """Marks a message for the catalogue where it is defined (a constant, an error), to be
+    translated where it is shown."""
+    return message
+
+
+def accepted_language(header: str) -> str:
+    """The language Svidok speaks that an Accept-Language header prefers most (English
+    when it names none of them), for pages shown before anyone signs in."""
+    best, best_q = "en", 0.0
+    for part in header.split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().split("-")[0].lower()
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if primary in LANGUAGES and quality > best_q:
+            best, best_q = primary, quality
+    return best
 
 
 def _plural_index(language: str, n: int) -> int:

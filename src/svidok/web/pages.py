@@ -26,7 +26,11 @@ from svidok.search import SearchError
 from svidok.search.api import facet_label, find, place_named
 from svidok.search.facets import FACET_CAP
 from svidok.search.query import Filters
+from svidok.web.family import family_of
 from svidok.web.guard import Viewer, allowed_to, render
+from svidok.web.i18n import N_, Translator, translator
+from svidok.web.places_map import item_map
+from svidok.web.review import review_context
 
 router = APIRouter()
 CanRead = Annotated[Viewer, Depends(allowed_to("items.read"))]
@@ -34,13 +38,19 @@ CanRead = Annotated[Viewer, Depends(allowed_to("items.read"))]
 PAGE = 20
 FILTER_KEYS = ("lang", "place", "violation", "kind", "media_type", "source", "channel",
                "from", "to")
-FACET_TITLES = {"kind": "Kind", "media_type": "Media type", "language": "Language",
-                "place": "Place", "violation": "Violation type", "channel": "Channel",
-                "source": "Source"}
-# A facet value narrows the search through this filter.
+FACET_TITLES = {"kind": N_("Kind"), "media_type": N_("Media type"), "language": N_("Language"),
+                "place": N_("Place"), "violation": N_("Violation type"),
+                "channel": N_("Channel"), "source": N_("Source")}
+# What a filter chip calls its filter.
+CHIP_NAMES = {"lang": N_("language"), "place": N_("place"), "violation": N_("violation type"),
+              "kind": N_("kind"), "media_type": N_("media type"), "source": N_("inside item"),
+              "channel": N_("channel"), "from": N_("from"), "to": N_("to")}
+# A facet value narrows the search through this filter (and a filter shows its values as
+# its facet does).
 FACET_FILTER = {"kind": "kind", "media_type": "media_type", "language": "lang",
                 "place": "place", "violation": "violation", "channel": "channel",
                 "source": "source"}
+FILTER_FACET = {key: facet for facet, key in FACET_FILTER.items()}
 PREVIEW_TYPES = {"image/jpeg": "image", "image/png": "image", "image/webp": "image",
                  "image/gif": "image", "video/mp4": "video", "video/webm": "video",
                  "audio/mpeg": "audio", "audio/ogg": "audio", "audio/mp4": "audio"}
@@ -94,6 +104,7 @@ def search_page(request: Request, viewer: CanRead, q: str = "", page: int = 1
         merged.update({k: v for k, v in changes.items()})
         return "/search?" + urlencode({k: v for k, v in merged.items() if v})
 
+    t = translator(viewer.language)
     error = None
     results = None
     try:
@@ -101,7 +112,7 @@ def search_page(request: Request, viewer: CanRead, q: str = "", page: int = 1
             results = find(conn, q, _filters(params), limit=PAGE, offset=(page - 1) * PAGE,
                            facets=True)
     except (ValueError, SearchError) as exc:
-        error = str(exc)
+        error = _search_error(t, exc, params)
     facets = []
     histogram = []
     if results is not None and results.facets:
@@ -113,10 +124,11 @@ def search_page(request: Request, viewer: CanRead, q: str = "", page: int = 1
             key = FACET_FILTER.get(facet)
             if key is None or not values:
                 continue
-            facets.append({"title": FACET_TITLES.get(facet, facet), "values": [
-                {"label": facet_label(facet, v), "count": n, "href": href(**{key: v})}
+            facets.append({"title": t.gettext(FACET_TITLES.get(facet, facet)), "values": [
+                {"label": _value_label(t, facet, v), "count": n, "href": href(**{key: v})}
                 for v, n in values[:12]]})
-    chips = [Chip(f"{k}: {v}", href(**{k: None})) for k, v in params.items() if v]
+    chips = [Chip(f"{t.gettext(CHIP_NAMES[k])}: {_value_label(t, FILTER_FACET.get(k, k), v)}",
+                  href(**{k: None})) for k, v in params.items() if v]
     total = results.total if results else 0
     hits = [_with_snippet(h) for h in results.hits] if results else []
     return render(
@@ -127,6 +139,28 @@ def search_page(request: Request, viewer: CanRead, q: str = "", page: int = 1
         year_href=lambda y: href(**{"from": f"{y}-01-01", "to": f"{y}-12-31"}),
         prev_href=href(page=str(page - 1)) if page > 1 else None,
         next_href=href(page=str(page + 1)) if page * PAGE < total else None)
+
+
+def _value_label(t: Translator, facet: str, value: str) -> str:
+    """A facet's value as the viewer reads it: kinds and violation types in their language."""
+    if facet == "kind":
+        return t.gettext(value)
+    if facet == "violation" and t.language != "en":
+        from svidok.enrich.violations import taxonomy
+
+        labels = {c.id: c.labels.get(t.language) for c in taxonomy()}
+        return labels.get(value) or facet_label(facet, value)
+    return facet_label(facet, value)
+
+
+def _search_error(t: Translator, exc: Exception, params: dict[str, str]) -> str:
+    if params.get("place") and place_named(params["place"]) is None:
+        return t.gettext("No place called %(name)s in the gazetteer.") % {
+            "name": params["place"]}
+    if isinstance(exc, SearchError):
+        return str(exc)  # the index is missing: for an administrator, in English
+    return t.gettext("A filter is not valid: dates are written YYYY-MM-DD, a source is "
+                     "an item's number.")
 
 
 def marked(text: str, marks: Any) -> Markup:
@@ -156,9 +190,11 @@ def item_page(request: Request, item_id: int,
         raise HTTPException(404)
     item = find_item(home, str(item_id))
     if item is None:
-        raise HTTPException(404, "no such item")
+        raise HTTPException(404, N_("no such item"))
     with home.engine.connect() as conn:
         found = item_enrichment(conn, item_id)
+        family = family_of(conn, item_id, item.get("parent_id"))
+        review = review_context(conn, viewer, item)  # status and history (web/review.py)
     notes = found["annotations"]
     text = _item_text(request, item_id, found)
     spans = [(n["start"], n["end"]) for n in notes
@@ -176,7 +212,8 @@ def item_page(request: Request, item_id: int,
     return render(request, viewer, "item.html", item=item, preview=preview,
                   keyframes=keyframes, text_html=marked(text, spans) if text else None,
                   suggestions=suggestions, duplicates=found["duplicates"],
-                  artifacts=found["artifacts"])
+                  artifacts=found["artifacts"], family=family,
+                  map=item_map(home.settings, notes), **review)
 
 
 def _item_text(request: Request, item_id: int, found: dict[str, Any]) -> str | None:

@@ -1,0 +1,2 @@
+"""Cases: what people decide about evidence (verification now; incidents, acts and
+involvements later)."""
