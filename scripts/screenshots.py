@@ -37,12 +37,12 @@ from playwright.sync_api import Page, expect, sync_playwright
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from e2e.served import (  # noqa: E402 -- needs the path above
+from chromium import launch_options  # noqa: E402 -- needs the path above
+from e2e.served import (  # noqa: E402
     Demo,
     Served,
     build_demo,
     clean_env,
-    launch_options,
     new_context,
     sign_in,
     svidok,

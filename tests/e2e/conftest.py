@@ -9,7 +9,6 @@ the demo (the path is in the report).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +16,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from chromium import launch_options, need_chromium
 from e2e.served import (
     Demo,
     Served,
     build_demo,
-    chromium_available,
-    launch_options,
     new_context,
 )
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 # Generous: a loaded CI machine may take seconds for an upload job or a proof check.
 expect.set_options(timeout=30_000)
 
@@ -62,11 +59,7 @@ def base_url(server: Served) -> str:
 
 @pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
-    if not chromium_available():
-        message = "Debian's chromium is not installed (scripts/system-deps.sh installs it)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: end-to-end tests must run)")
-        pytest.skip(message)
+    need_chromium()
     with sync_playwright() as driver:
         yield driver
 

@@ -26,19 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import pyotp
 from playwright.sync_api import Browser, BrowserContext, Page
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "examples" / "sample-evidence"
-CHROMIUM = "/usr/bin/chromium"
-# As the project launches it for captures (svidok.sources.web_browser): no sandbox (it needs
-# user namespaces containers often lack), no GPU, nothing phoned home.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 PASSWORD = "correct horse battery staple"  # a made-up test password
 WIDTH, HEIGHT = 1280, 900
 STEP = 30  # seconds per TOTP step (RFC 6238, as svidok.access.totp uses)
@@ -240,16 +233,6 @@ class Served:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.stop()
-
-
-def chromium_available() -> bool:
-    return Path(CHROMIUM).exists()
-
-
-def launch_options() -> dict[str, Any]:
-    """Keyword arguments for ``playwright.chromium.launch``: Debian's chromium, headless;
-    never a downloaded browser."""
-    return {"executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
 
 
 def new_context(browser: Browser, height: int = HEIGHT) -> BrowserContext:

@@ -25,13 +25,12 @@ from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 from webserver import CHUNKS, PHOTO, STYLE, VIDEO, WebServer, self_signed
 
-from conftest import IN_CI
+from chromium import need_chromium
 from svidok import cli_capture
 from svidok.cli import app
 from svidok.cli_capture import capture_cmd
 from svidok.sources.warc import WebCapture, read_warc
 from svidok.sources.web import (
-    CHROMIUM,
     CaptureOptions,
     PageCapture,
     capture,
@@ -41,15 +40,6 @@ from svidok.sources.web_fetch import CaptureError, check_url
 
 MISSING_CHROMIUM = "/nonexistent/chromium"
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def need_chromium() -> None:
-    if os.access(CHROMIUM, os.X_OK):
-        return
-    message = f"{CHROMIUM} is missing (sudo apt-get install chromium)"
-    if IN_CI:
-        pytest.fail(message + " (CI=true: browser tests must run)")
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")

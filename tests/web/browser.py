@@ -11,38 +11,24 @@ host is refused and listed in ``tab.outside`` (nothing may reach the internet).
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 import uvicorn
 from playwright.sync_api import Page, Route, sync_playwright
 
+from chromium import launch_options, need_chromium
 from svidok.access import add_user, create_session, get_user
 from svidok.home import Home
 from svidok.web.app import create_app
 from svidok.web.guard import SESSION_COOKIE
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 20_000
-
-
-def need_chromium() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    message = f"{CHROMIUM} is missing (scripts/system-deps.sh installs it)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: browser tests must run)")
-    pytest.skip(message)
 
 
 def _free_port() -> int:
@@ -92,7 +78,7 @@ def signed_in_page(home: Home, url: str, name: str = "vira") -> Iterator[Tab]:
     need_chromium()
     token = session_token(home, name)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(**launch_options())
         try:
             context = browser.new_context(service_workers="block")
             context.set_default_timeout(TIMEOUT_MS)

@@ -34,13 +34,12 @@ from svidok.access import totp as second_factor
 from svidok.access.passwords import MAX_LENGTH, MIN_LENGTH
 from svidok.access.roles import allowed
 from svidok.web.confine import totp_required
-from svidok.web.guard import Viewer, allowed_to, render, signed_in
+from svidok.web.guard import Anyone, Viewer, allowed_to, render
 from svidok.web.i18n import LANGUAGE_NAMES, N_, Translator, translator
 from svidok.web.sessions import set_session_cookie
 from svidok.web.signin import refusal
 
 router = APIRouter()
-Me = Annotated[Viewer, Depends(signed_in)]
 TokenHolder = Annotated[Viewer, Depends(allowed_to("api.tokens"))]
 FormText = Annotated[str, Form()]
 
@@ -76,7 +75,7 @@ def _issuer(request: Request) -> str:
 
 
 @router.get("/account", response_class=HTMLResponse)
-def overview(request: Request, viewer: Me, done: str = "") -> Response:
+def overview(request: Request, viewer: Anyone, done: str = "") -> Response:
     user = get_user_by_id(request.app.state.home.engine, viewer.user_id)
     if user is None:
         raise HTTPException(404)
@@ -87,7 +86,7 @@ def overview(request: Request, viewer: Me, done: str = "") -> Response:
 
 
 @router.post("/account/language")
-def choose_language(request: Request, viewer: Me, language: FormText = "") -> Response:
+def choose_language(request: Request, viewer: Anyone, language: FormText = "") -> Response:
     if language not in LANGUAGES:
         raise HTTPException(400, N_("unknown language"))
     set_language(request.app.state.home.engine, viewer.name, language)
@@ -95,24 +94,32 @@ def choose_language(request: Request, viewer: Me, language: FormText = "") -> Re
 
 
 @router.get("/account/password", response_class=HTMLResponse)
-def password_form(request: Request, viewer: Me) -> Response:
+def password_form(request: Request, viewer: Anyone) -> Response:
     return _render(request, viewer, "account_password.html", error=None,
                   min_length=MIN_LENGTH)
 
 
+def _current_password_problem(request: Request, viewer: Viewer, current: str) -> str | None:
+    """Why ``current`` is not the viewer's password, as they should read it; None if it is.
+    Checked as a sign-in is, so guessing here is rate-limited too."""
+    home = request.app.state.home
+    try:
+        authenticate(home.engine, viewer.name, current[:MAX_LENGTH + 1],
+                     address=_address(request))
+    except AccessError as exc:
+        t = _t(viewer)
+        return refusal(t, exc, home.engine, viewer.name, _address(request)) \
+            if "try again" in str(exc) else t.gettext("The current password is not right.")
+    return None
+
+
 @router.post("/account/password")
-def change_password(request: Request, viewer: Me, current: FormText = "",
+def change_password(request: Request, viewer: Anyone, current: FormText = "",
                     new: FormText = "", again: FormText = "") -> Response:
     home = request.app.state.home
     t = _t(viewer)
-    error = _new_password_problem(t, current, new, again)
-    if error is None:
-        try:
-            authenticate(home.engine, viewer.name, current[:MAX_LENGTH + 1],
-                         address=_address(request))
-        except AccessError as exc:
-            error = refusal(t, exc, home.engine, viewer.name, _address(request)) \
-                if "try again" in str(exc) else t.gettext("The current password is not right.")
+    error = _new_password_problem(t, current, new, again) or \
+        _current_password_problem(request, viewer, current)
     if error is None:
         try:
             # Ends every other session: whoever knew the old password may hold one.
@@ -146,7 +153,7 @@ def _new_password_problem(t: Translator, current: str, new: str, again: str) -> 
 
 
 @router.get("/account/totp", response_class=HTMLResponse)
-def totp_page(request: Request, viewer: Me) -> Response:
+def totp_page(request: Request, viewer: Anyone) -> Response:
     return _totp_page(request, viewer)
 
 
@@ -179,7 +186,7 @@ def qr_svg(text: str) -> Markup:
 
 
 @router.post("/account/totp/begin")
-def begin_totp(request: Request, viewer: Me) -> Response:
+def begin_totp(request: Request, viewer: Anyone) -> Response:
     home = request.app.state.home
     user = get_user_by_id(home.engine, viewer.user_id)
     if user is None or user.totp_enabled:
@@ -192,7 +199,7 @@ def begin_totp(request: Request, viewer: Me) -> Response:
 
 
 @router.post("/account/totp/confirm")
-def confirm_totp(request: Request, viewer: Me, code: FormText = "") -> Response:
+def confirm_totp(request: Request, viewer: Anyone, code: FormText = "") -> Response:
     home = request.app.state.home
     try:
         second_factor.confirm_enrolment(home.engine, viewer.name, code[:20])
@@ -209,17 +216,12 @@ def confirm_totp(request: Request, viewer: Me, code: FormText = "") -> Response:
 
 
 @router.post("/account/totp/disable")
-def disable_totp(request: Request, viewer: Me, current: FormText = "") -> Response:
+def disable_totp(request: Request, viewer: Anyone, current: FormText = "") -> Response:
     home = request.app.state.home
-    t = _t(viewer)
     if totp_required(viewer.role):
         raise HTTPException(403, N_("administrators must keep a second factor"))
-    try:
-        authenticate(home.engine, viewer.name, current[:MAX_LENGTH + 1],
-                     address=_address(request))
-    except AccessError as exc:
-        error = refusal(t, exc, home.engine, viewer.name, _address(request)) \
-            if "try again" in str(exc) else t.gettext("The current password is not right.")
+    error = _current_password_problem(request, viewer, current)
+    if error is not None:
         return _totp_page(request, viewer, status_code=400, error=error)
     second_factor.disable(home.engine, viewer.name)
     return RedirectResponse("/account?done=totp-off", status_code=303)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -35,13 +35,11 @@ from svidok.web.api_models import (
     Status,
 )
 from svidok.web.api_schema import ERRORS, NOT_FOUND, served
-from svidok.web.guard import Viewer, allowed_to, signed_in
+from svidok.web.guard import Anyone, CanRead
 from svidok.web.pages import PREVIEW_TYPES
 
 router = APIRouter(prefix="/api/v1")
 
-CanRead = Annotated[Viewer, Depends(allowed_to("items.read"))]
-Anyone = Annotated[Viewer, Depends(signed_in)]
 
 MAX_ID = 2**31 - 1  # item ids are 32-bit integers
 MAX_LIMIT = 100

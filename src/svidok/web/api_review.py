@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, field_validator
 
@@ -28,16 +28,12 @@ from svidok.custody.history import LIMIT, item_history
 from svidok.locker.records import find_item
 from svidok.web.api_models import Error
 from svidok.web.api_schema import ERRORS, NOT_FOUND, invalid
-from svidok.web.guard import Viewer, allowed_to
+from svidok.web.guard import CanDecide, CanRead, CanSend, CanUpload
 from svidok.web.upload_stream import UploadRefused
 from svidok.web.uploads import FieldRefused, accept_upload, visible_job
 
 router = APIRouter(prefix="/api/v1")
 
-CanRead = Annotated[Viewer, Depends(allowed_to("items.read"))]
-CanDecide = Annotated[Viewer, Depends(allowed_to("items.status"))]
-CanUpload = Annotated[Viewer, Depends(allowed_to("items.upload"))]
-CanSend = Annotated[Viewer, Depends(allowed_to("items.upload", streamed=True))]
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the item's number")]
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the upload job's number")]
 Status = Literal["unverified", "in_progress", "verified", "disputed", "false"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from svidok.access import allowed
@@ -80,6 +80,15 @@ async def signed_in(request: Request) -> Viewer:
     if request.method not in ("GET", "HEAD", "OPTIONS") and not viewer.via_token:
         await check_csrf(request, viewer.csrf_token)
     return viewer
+
+
+# What a route's caller must be, by permission: pages and the API name the same ones.
+Anyone = Annotated[Viewer, Depends(signed_in)]
+CanRead = Annotated[Viewer, Depends(allowed_to("items.read"))]
+CanDecide = Annotated[Viewer, Depends(allowed_to("items.status"))]
+CanUpload = Annotated[Viewer, Depends(allowed_to("items.upload"))]
+# An upload whose CSRF token is checked before any file byte is kept (see allowed_to).
+CanSend = Annotated[Viewer, Depends(allowed_to("items.upload", streamed=True))]
 
 
 async def check_csrf(request: Request, expected: str) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -27,13 +27,12 @@ from svidok.search.api import facet_label, find, place_named
 from svidok.search.facets import FACET_CAP
 from svidok.search.query import Filters
 from svidok.web.family import family_of
-from svidok.web.guard import Viewer, allowed_to, render
+from svidok.web.guard import CanRead, render
 from svidok.web.i18n import N_, Translator, translator
 from svidok.web.places_map import item_map
 from svidok.web.review import review_context
 
 router = APIRouter()
-CanRead = Annotated[Viewer, Depends(allowed_to("items.read"))]
 
 PAGE = 20
 FILTER_KEYS = ("lang", "place", "violation", "kind", "media_type", "source", "channel",

@@ -18,7 +18,7 @@ import base64
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -32,14 +32,13 @@ from svidok.home import Home
 from svidok.locker.records import find_item
 from svidok.web.api_models import Error
 from svidok.web.api_schema import ERRORS, NOT_FOUND
-from svidok.web.guard import Viewer, allowed_to
+from svidok.web.guard import CanRead
 from svidok.web.i18n import N_
 
 # The browser re-hashes originals up to this size; beyond it, svidok verify or the offline
 # verifier does (a browser holding gigabytes in memory would stall the page).
 BROWSER_HASH_LIMIT = 64 * 1024 * 1024
 
-CanRead = Annotated[Viewer, Depends(allowed_to("items.read"))]
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the item's number")]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
@@ -26,11 +26,10 @@ from svidok.cases.verification import (
 )
 from svidok.custody.history import item_history
 from svidok.locker.records import find_item
-from svidok.web.guard import Viewer, allowed_to, render
+from svidok.web.guard import CanDecide, Viewer, render
 from svidok.web.i18n import N_, translator
 
 router = APIRouter()
-CanDecide = Annotated[Viewer, Depends(allowed_to("items.status"))]
 
 STATUS_LABELS = {"unverified": N_("Unverified"), "in_progress": N_("In progress"),
                  "verified": N_("Verified"), "disputed": N_("Disputed"),

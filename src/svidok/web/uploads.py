@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from svidok.access import allowed
@@ -31,14 +31,12 @@ from svidok.locker.upload_jobs import (
     mark_received,
     remove,
 )
-from svidok.web.guard import Viewer, allowed_to, render
+from svidok.web.guard import CanSend, CanUpload, Viewer, render
 from svidok.web.i18n import N_, translator
 from svidok.web.upload_stream import UploadRefused, receive
 from svidok.web.upload_worker import UploadWorker
 
 router = APIRouter()
-CanUpload = Annotated[Viewer, Depends(allowed_to("items.upload"))]
-CanSend = Annotated[Viewer, Depends(allowed_to("items.upload", streamed=True))]
 
 PHASES = (N_("queued"), N_("starting"), N_("unpacking"), N_("storing"), N_("reading"),
           N_("enriching"), N_("waiting for another ingest"),
