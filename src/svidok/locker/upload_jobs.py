@@ -159,20 +159,23 @@ def list_jobs(conn: Connection, user_id: int | None, limit: int = 10) -> list[Jo
 
 def claim_next(engine: Engine) -> Job | None:
     """Take the oldest queued job this host received, marking it running; None if none.
-    The update names the state it expects, so two workers never take one job."""
+
+    One UPDATE naming the state it expects, so two workers (two server processes) never
+    take one job. One statement, not a read then a write: on SQLite a transaction that
+    reads first and then writes fails at once with "database is locked" when another
+    writer came in between, where a first write waits its turn (busy_timeout)."""
     host = socket.gethostname()
+    oldest = (select(upload_jobs.c.id).where(upload_jobs.c.state == "queued",
+                                             upload_jobs.c.host == host)
+              .order_by(upload_jobs.c.id).limit(1).scalar_subquery())
     with engine.begin() as conn:
-        row = conn.execute(select(upload_jobs.c.id).where(
-            upload_jobs.c.state == "queued", upload_jobs.c.host == host)
-            .order_by(upload_jobs.c.id).limit(1)).first()
-        if row is None:
-            return None
         taken = conn.execute(update(upload_jobs).where(
-            upload_jobs.c.id == row.id, upload_jobs.c.state == "queued")
-            .values(state="running", started_at=_now(), phase="starting", done=0))
-        if taken.rowcount != 1:
+            upload_jobs.c.id == oldest, upload_jobs.c.state == "queued")
+            .values(state="running", started_at=_now(), phase="starting", done=0)
+            .returning(upload_jobs.c.id)).first()
+        if taken is None:
             return None
-        return get_job(conn, row.id)
+        return get_job(conn, taken.id)
 
 
 def abandon_batch(engine: Engine, batch_id: int) -> int:
@@ -192,7 +195,13 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A zombie answers signals but serves nothing: a worker of 'svidok serve --workers'
+    # killed with its supervisor waits as one until whoever adopted it reaps it.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc to ask: alive, as the signal said
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def recover(home: Home, owner: str) -> list[int]:
