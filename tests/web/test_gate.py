@@ -83,3 +83,29 @@ def test_pages_forbid_framing_scripts_from_elsewhere_and_caching(client: TestCli
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_static_files_and_refusals_carry_the_same_headers(client: TestClient) -> None:
+    # The Gate adds them to whatever answers: a file, a redirect to sign in, a 401.
+    for path, headers in (("/static/app.css", {}), ("/", HTML), ("/api/v1/items", {})):
+        client.cookies.clear()  # a browser new here: it gets the pre-session CSRF cookie
+        answer = client.get(path, headers=headers)
+        assert answer.headers["x-frame-options"] == "DENY", answer.url
+        assert answer.headers["x-content-type-options"] == "nosniff", answer.url
+        assert "svidok_csrf=" in answer.headers["set-cookie"], answer.url
+
+
+def test_a_static_file_does_not_look_up_the_session(client: TestClient,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sign_in(client, "vira").status_code == 303
+    looked_up = []
+    import svidok.web.app as web_app
+
+    real = web_app.live_viewer
+    monkeypatch.setattr(web_app, "live_viewer",
+                        lambda home, token: looked_up.append(token) or real(home, token))
+    assert client.get("/static/app.css").status_code == 200
+    assert looked_up == []
+    assert client.get("/", headers=HTML).status_code == 200  # a page still does
+    assert len(looked_up) == 1
+

@@ -21,7 +21,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from svidok.config import Settings
 from svidok.home import Home
@@ -65,15 +66,29 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-class Gate(BaseHTTPMiddleware):
-    """Finds the request's session (or none) and closes every non-public path without one."""
+class Gate:
+    """Finds the request's session (or none) and closes every non-public path without one.
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint
-                       ) -> Response:
+    Plain ASGI rather than Starlette's BaseHTTPMiddleware, which runs the rest of the app
+    in a task of its own and passes the answer through a stream: with 20 clients on a
+    million items that machinery was a tenth of the server's time (docs/benchmarks.md).
+    Static files skip the session lookup: they are public, and a page pulls several."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         home: Home = request.app.state.home
+        path = request.url.path
         authorization = request.headers.get("authorization")
         bad_token = False
-        if authorization is not None and request.url.path.startswith("/api/"):
+        if path.startswith(PUBLIC_PREFIXES):
+            request.state.viewer = None
+        elif authorization is not None and path.startswith("/api/"):
             # A script's personal API token (docs/api.md); a cookie sent along is ignored.
             request.state.viewer = token_viewer(home, authorization)
             bad_token = request.state.viewer is None
@@ -81,23 +96,38 @@ class Gate(BaseHTTPMiddleware):
             token = request.cookies.get(SESSION_COOKIE)
             request.state.viewer = live_viewer(home, token) if token else None
         # A pre-session CSRF token for the sign-in form (double submit: cookie and field).
+        has_pre_csrf = PRE_CSRF_COOKIE in request.cookies
         request.state.pre_csrf = request.cookies.get(PRE_CSRF_COOKIE) or \
             secrets.token_urlsafe(24)
+        extra: dict[str, str] = dict(request.app.state.security_headers)
+        if not has_pre_csrf:
+            cookie = Response()
+            cookie.set_cookie(PRE_CSRF_COOKIE, request.state.pre_csrf, httponly=True,
+                              samesite="strict", secure=_secure(request), path="/")
+            extra["set-cookie"] = cookie.headers["set-cookie"]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    if name == "set-cookie":
+                        headers.append(name, value)  # beside the app's own cookies
+                    elif name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        held: Response | None = None
         if bad_token:
-            response = _token_refused()
-        elif request.state.viewer is None and not is_public(request.url.path):
-            response = _not_signed_in(request)
-        elif (held := confinement(request, request.state.viewer)) is not None:
-            # A one-time password to change or an administrator's missing second factor.
-            response = held
+            held = _token_refused()
+        elif request.state.viewer is None and not is_public(path):
+            held = _not_signed_in(request)
         else:
-            response = await call_next(request)
-        if PRE_CSRF_COOKIE not in request.cookies:
-            response.set_cookie(PRE_CSRF_COOKIE, request.state.pre_csrf, httponly=True,
-                                samesite="strict", secure=_secure(request), path="/")
-        for name, value in request.app.state.security_headers.items():
-            response.headers.setdefault(name, value)
-        return response
+            # A one-time password to change or an administrator's missing second factor.
+            held = confinement(request, request.state.viewer)
+        if held is not None:
+            await held(scope, receive, with_headers)
+        else:
+            await self.app(scope, receive, with_headers)
 
 
 def _secure(request: Request) -> bool:
@@ -131,6 +161,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Background work ends with the app, before whoever made it closes the data folder
     # (``svidok serve``, a test): the upload worker writes to its database.
     await uploads.shutdown(app)
+    if getattr(app.state, "owns_home", False):  # a worker of 'svidok serve --workers N'
+        app.state.home.dispose()
 
 
 def create_app(home: Home) -> FastAPI:
@@ -139,6 +171,9 @@ def create_app(home: Home) -> FastAPI:
     app.state.home = home
     app.state.security_headers = security_headers(home.settings)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+    # Templates ship with the package and change only with it: no stat of every template
+    # file on every page to see whether it was edited.
+    app.state.templates.env.auto_reload = False
     # Pages render with their viewer's language (svidok.web.i18n); English until then.
     app.state.templates.env.add_extension("jinja2.ext.i18n")
     english = translator("en")
