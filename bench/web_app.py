@@ -166,7 +166,8 @@ def warm(path: Path) -> float:
 class Server:
     """``svidok serve`` on a free loopback port, as a subprocess."""
 
-    def __init__(self, folder: Path, log: Path, command: list[str] | None = None) -> None:
+    def __init__(self, folder: Path, log: Path, command: list[str] | None = None,
+                 workers: int | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -174,7 +175,9 @@ class Server:
             self.process = subprocess.Popen(
                 [*command, str(folder), str(self.port)] if command else
                 [str(REPO / ".venv" / "bin" / "svidok"), "--home", str(folder), "serve",
-                 "--port", str(self.port)], stdout=out, stderr=subprocess.STDOUT)
+                 "--port", str(self.port),
+                 *(["--workers", str(workers)] if workers else [])],
+                stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while True:
             if self.process.poll() is not None:
@@ -201,6 +204,16 @@ class Server:
                 if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.process.pid:
                     found.append(int(stat.parent.name))
         return found
+
+    def workers(self) -> int:
+        """Server processes under svidok serve's supervisor (spawned interpreters; not
+        multiprocessing's helper processes)."""
+        count = 0
+        for pid in self.processes()[1:]:
+            with contextlib.suppress(OSError):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+                count += b"spawn_main" in command and b"resource_tracker" not in command
+        return count
 
     def cpu_seconds(self) -> float:
         total = 0
@@ -279,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, help="requests of each kind (2,000; "
                                                      "--quick 1,000; --check 100)")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, help="server processes (svidok serve's "
+                                                    "default: one per core, at most 4)")
     parser.add_argument("--home", type=Path, help="measure this data folder (SQLite) instead "
                                                   "of the generated one")
     common_options(parser, postgres=False)
@@ -313,12 +328,13 @@ def main(argv: list[str] | None = None) -> int:
                # The pre-session CSRF cookie too, as a browser that has been here has it.
                "Cookie": f"svidok_session={token}; svidok_csrf=bench-{session_id[:16]}",
                "User-Agent": "svidok-bench-web"}
-    server = Server(folder, OUT / "web" / "server.log", SERVE_COMMAND)
+    server = Server(folder, OUT / "web" / "server.log", SERVE_COMMAND, args.workers)
     try:
         cpu_before = server.cpu_seconds()
         client_before = time.process_time()
         answers, wall = asyncio.run(drive(server.base, headers, warm_ups, plans))
         server_cpu = server.cpu_seconds() - cpu_before
+        processes = server.workers() or 1  # under a supervisor, or the one process
         # Warm-up included: the clients' share of the two cores, roughly.
         client_cpu = time.process_time() - client_before
         peak_mib = server.peak_rss_mib()
@@ -337,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     rate = total / wall
     base = figures["static file"]
     print(f"{count:,} items; {clients} clients, {total:,} requests in {wall:.1f} s: "
-          f"{rate:,.0f} requests/s; server CPU {server_cpu / total * 1000:.1f} ms a request "
+          f"{rate:,.0f} requests/s; {processes} server "
+          f"process{'es' if processes > 1 else ''}; server CPU "
+          f"{server_cpu / total * 1000:.1f} ms a request "
           f"({server_cpu / wall:.2f} of {os.cpu_count()} cores; the clients "
           f"{client_cpu / wall:.2f}), peak RSS {peak_mib:,.0f} MiB; "
           f"database {manifest['db_mb']:,.0f} MB read into the page cache in {warm_s:.1f} s; "
@@ -370,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(exist_ok=True)
     (OUT / "web_results.json").write_text(json.dumps({
         "items": count, "clients": clients, "requests_per_kind": per_kind,
+        "server_processes": processes,
         "wall_s": round(wall, 2), "requests_per_s": round(rate, 1),
         "server_cpu_s": round(server_cpu, 2), "client_cpu_s": round(client_cpu, 2),
         "server_peak_rss_mib": round(peak_mib, 1),

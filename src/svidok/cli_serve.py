@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Annotated, Any
 
 import typer
 
 from svidok.cli_common import EXIT_USAGE, fail, opened
 from svidok.output import err, out
+
+DEFAULT_MAX_WORKERS = 4
+MAX_WORKERS = 32
 
 
 def serve_cmd(
@@ -18,6 +22,9 @@ def serve_cmd(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     public: Annotated[bool, typer.Option("--public", help="Allow a non-loopback address.")]
     = False,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=MAX_WORKERS, help="Server processes (default: one per CPU core, at most "
+                                     f"{DEFAULT_MAX_WORKERS}).")] = None,
 ) -> None:
     """Serve the web app: dashboard, evidence browser, item pages. Stop with Ctrl-C."""
     try:
@@ -30,61 +37,35 @@ def serve_cmd(
     import uvicorn
 
     from svidok.web.app import create_app
+    from svidok.web.served import SUPERVISOR_VARIABLE, pages_in_turn
+    from svidok.web.supervisor import ServeError, supervise
 
+    processes = workers or default_workers()
+    # uvicorn's access log would write every URL, and URLs carry search words.
+    quiet: dict[str, Any] = {"host": host, "port": port, "access_log": False,
+                             "log_level": "warning", "server_header": False}
     with opened() as home:
-        app = create_app(home)
-        out.print(f"Svidok is at http://{host}:{port}/ (Ctrl-C stops it)")
-        # uvicorn's access log would write every URL, and URLs carry search words.
-        config = uvicorn.Config(_pages_in_turn(app), host=host, port=port, access_log=False,
-                                log_level="warning", server_header=False)
+        out.print(f"Svidok is at http://{host}:{port}/ ({processes} "
+                  f"{'process' if processes == 1 else 'processes'}; Ctrl-C stops it)")
         try:
-            uvicorn.Server(config).run()
+            if processes == 1:
+                uvicorn.Server(uvicorn.Config(pages_in_turn(create_app(home)), **quiet)).run()
+            else:
+                # Each process opens the data folder itself (svidok.web.served); this one
+                # only checked that it opens.
+                os.environ["SVIDOK_HOME"] = str(home.settings.home)
+                os.environ[SUPERVISOR_VARIABLE] = str(os.getpid())
+                home.dispose()
+                supervise(host, port, processes, quiet)
         except OSError as exc:
             err.print(f"cannot listen on {host}:{port}: {exc.strerror}")
             raise typer.Exit(1) from None
+        except ServeError as exc:
+            err.print(f"the server stopped: {exc}")
+            raise typer.Exit(1) from None
 
 
-# Pages run in a pool of threads (anyio's, 40). More than a few at once only wait for each
-# other (one interpreter lock) and for the database engine's pool of five connections: the
-# sixth and later open a connection of their own, closed after the request, so under load
-# most requests paid for a new SQLite connection with an empty page cache. So pages take
-# turns, PAGES_AT_ONCE at a time, each until its answer starts (a download then streams on
-# without holding a turn); static files, and anything but GET and HEAD (an upload streams
-# its body for minutes), never wait for a turn. With 20 clients on a million items
-# (bench/web_app.py, docs/benchmarks.md) this cut the server's CPU per request by a fifth
-# and its memory by a third.
-PAGES_AT_ONCE = 4
-
-
-def _pages_in_turn(app: Any) -> Any:
-    """``app``, with GET and HEAD requests outside /static/ run PAGES_AT_ONCE at a time."""
-    import asyncio
-
-    turns: asyncio.Semaphore | None = None  # made in the server's own event loop
-
-    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
-        nonlocal turns
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") \
-                or scope["path"].startswith("/static/"):
-            await app(scope, receive, send)
-            return
-        if turns is None:
-            turns = asyncio.Semaphore(PAGES_AT_ONCE)
-        gate = turns
-        await gate.acquire()
-        holding = True
-
-        async def answer(message: Any) -> None:
-            nonlocal holding
-            if holding and message["type"] == "http.response.start":
-                holding = False
-                gate.release()
-            await send(message)
-
-        try:
-            await app(scope, receive, answer)
-        finally:
-            if holding:
-                gate.release()
-
-    return wrapped
+def default_workers() -> int:
+    """One process per core this process may run on, at most DEFAULT_MAX_WORKERS: a page is
+    mostly Python, so one process keeps one core busy and not much more."""
+    return max(1, min(DEFAULT_MAX_WORKERS, len(os.sched_getaffinity(0))))

@@ -451,3 +451,23 @@ def test_a_job_left_running_by_a_stopped_server_is_marked_interrupted(
     with home.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(items).where(
             items.c.state == "stored")).scalar_one() == 0
+
+
+def test_a_server_process_left_as_a_zombie_counts_as_gone() -> None:
+    # A worker of 'svidok serve --workers' killed with its supervisor is a zombie until
+    # whoever adopted it reaps it; its jobs must still be marked interrupted.
+    from svidok.locker.upload_jobs import _alive
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while (Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert not _alive(pid)
+        assert _alive(os.getpid())
+    finally:
+        os.waitpid(pid, 0)
+    assert not _alive(pid)

@@ -1,16 +1,12 @@
 """A real ``svidok serve`` killed with SIGKILL mid-upload leaves no half item: the next
 start marks the job interrupted, removes its staging folder, and every stored item has
-its original and its capture event."""
+its original and its capture event. With several server processes (``--workers``), killing
+the supervisor kills its workers too: none is left serving or holding the port."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,73 +23,17 @@ from svidok.home import Home
 from svidok.locker.upload_jobs import staging_root
 from svidok.web.app import create_app
 
-from .conftest import HTML, PASSWORD, sign_in
-
-BOUNDARY = "svidokkilltest"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from .conftest import PASSWORD, sign_in
+from .serving import BOUNDARY, Server, workers
 
 
-class Server:
-    """``svidok serve`` in a subprocess, and a signed-in person's cookie for it."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "svidok", "serve", "--port", str(self.port)],
-            env={**env, "SVIDOK_UPLOAD_ENRICH": "false", "SVIDOK_INGEST_GROUP_FILES": "4"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(self.url + "/sign-in", timeout=1)
-                break
-            except httpx.TransportError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start: "
-                                       + (self.proc.stderr.read() if self.proc.stderr
-                                          else b"").decode()) from None
-                time.sleep(0.1)
-        self.cookie, self.csrf = self._sign_in("taras")
-
-    def _sign_in(self, name: str) -> tuple[str, str]:
-        # The session cookie is Secure on loopback, which httpx keeps to https: by hand.
-        page = httpx.get(self.url + "/sign-in", headers=HTML)
-        pre = page.cookies["svidok_csrf"]
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token is not None
-        answer = httpx.post(self.url + "/sign-in", headers={**HTML,
-                            "cookie": f"svidok_csrf={pre}"},
-                            data={"name": name, "password": PASSWORD, "code": "", "next": "/",
-                                  "csrf_token": token.group(1)})
-        session = answer.cookies.get("svidok_session")
-        assert answer.status_code == 303 and session, answer.text
-        cookie = f"svidok_session={session}; svidok_csrf={pre}"
-        upload = httpx.get(self.url + "/upload", headers={**HTML, "cookie": cookie})
-        csrf = re.search(r'data-csrf-token="([^"]+)"', upload.text)
-        assert csrf is not None, upload.text
-        return cookie, csrf.group(1)
-
-    def headers(self) -> dict[str, str]:
-        return {"cookie": self.cookie, "x-csrf-token": self.csrf,
-                "accept": "application/json",
-                "content-type": f"multipart/form-data; boundary={BOUNDARY}"}
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-
-@pytest.fixture
-def server(home: Home, env: dict[str, str]) -> Iterator[Server]:
+@pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
+def server(home: Home, env: dict[str, str], request: pytest.FixtureRequest
+           ) -> Iterator[Server]:
     add_user(home.engine, "taras", "documenter", PASSWORD)
-    running = Server(env)
+    running = Server(env, workers=request.param)
+    if request.param > 1:
+        assert len(workers(running.proc.pid)) == request.param
     try:
         yield running
     finally:
