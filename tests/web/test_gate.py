@@ -109,3 +109,11 @@ def test_a_static_file_does_not_look_up_the_session(client: TestClient,
     assert client.get("/", headers=HTML).status_code == 200  # a page still does
     assert len(looked_up) == 1
 
+
+
+def test_static_files_are_revalidated_not_refetched(client: TestClient) -> None:
+    first = client.get("/static/app.css")
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get("/static/app.css", headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert client.get("/sign-in", headers=HTML).headers["cache-control"] == "no-store"

@@ -100,6 +100,11 @@ class Gate:
         request.state.pre_csrf = request.cookies.get(PRE_CSRF_COOKIE) or \
             secrets.token_urlsafe(24)
         extra: dict[str, str] = dict(request.app.state.security_headers)
+        if path.startswith(PUBLIC_PREFIXES):
+            # The app's own scripts, styles and map tiles: a browser may keep them but asks
+            # each time whether they changed (a 304 without a body when not), so a new
+            # version of the app is never run with the old scripts.
+            extra["Cache-Control"] = "no-cache"
         if not has_pre_csrf:
             cookie = Response()
             cookie.set_cookie(PRE_CSRF_COOKIE, request.state.pre_csrf, httponly=True,
