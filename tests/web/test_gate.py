@@ -98,12 +98,14 @@ def test_static_files_and_refusals_carry_the_same_headers(client: TestClient) ->
 def test_a_static_file_does_not_look_up_the_session(client: TestClient,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     assert sign_in(client, "vira").status_code == 303
-    looked_up = []
-    import svidok.web.app as web_app
+    looked_up: list[str] = []
+    from svidok.web.sessions import live_viewer
 
-    real = web_app.live_viewer
-    monkeypatch.setattr(web_app, "live_viewer",
-                        lambda home, token: looked_up.append(token) or real(home, token))
+    def spy(home: Any, token: str) -> Any:
+        looked_up.append(token)
+        return live_viewer(home, token)
+
+    monkeypatch.setattr("svidok.web.app.live_viewer", spy)
     assert client.get("/static/app.css").status_code == 200
     assert looked_up == []
     assert client.get("/", headers=HTML).status_code == 200  # a page still does
