@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,11 +39,17 @@ class Home:
     engine: Engine
     blobs: FilesystemBlobStore
 
+    _instance_name: str = field(default="", init=False, repr=False)
+
     @property
     def instance_name(self) -> str:
-        with self.engine.connect() as conn:
-            name = conn.execute(select(instance.c.name)).scalar_one_or_none()
-        return name or ""
+        # Written once by 'svidok init' and never changed (it names the log's signing key),
+        # so read once: every page shows it.
+        if not self._instance_name:
+            with self.engine.connect() as conn:
+                name = conn.execute(select(instance.c.name)).scalar_one_or_none()
+            self._instance_name = name or ""
+        return self._instance_name
 
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:

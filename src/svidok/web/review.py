@@ -20,7 +20,6 @@ from svidok.cases.verification import (
     NOTE_MAX,
     STATUSES,
     VerificationError,
-    current,
     decisions,
     set_status,
 )
@@ -45,8 +44,9 @@ def review_context(conn: Connection, viewer: Viewer, item: dict[str, Any],
                    error: str | None = None) -> dict[str, Any]:
     """What ``_item_review.html`` and ``_item_history.html`` show, for the item page."""
     item_id = int(item["id"])
-    now = current(conn, item_id)
-    notes = {d.event_seq: d.note for d in decisions(conn, item_id)}
+    made = decisions(conn, item_id)  # newest first
+    now = made[0] if made else None
+    notes = {d.event_seq: d.note for d in made}
     history = item_history(conn, item_id)
     return {"review": {
         "status": now.status if now else DEFAULT,
