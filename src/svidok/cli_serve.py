@@ -34,10 +34,7 @@ def serve_cmd(
     if not loopback and not public:
         fail(f"{host} is not a loopback address: the app would be reachable from the "
              "network without TLS; add --public if a TLS proxy is in front", code=EXIT_USAGE)
-    import uvicorn
-
-    from svidok.web.app import create_app
-    from svidok.web.served import SUPERVISOR_VARIABLE, pages_in_turn
+    from svidok.web.served import serve
     from svidok.web.supervisor import ServeError, supervise
 
     processes = workers or default_workers()
@@ -49,14 +46,12 @@ def serve_cmd(
                   f"{'process' if processes == 1 else 'processes'}; Ctrl-C stops it)")
         try:
             if processes == 1:
-                uvicorn.Server(uvicorn.Config(pages_in_turn(create_app(home)), **quiet)).run()
+                serve(home, quiet)
             else:
-                # Each process opens the data folder itself (svidok.web.served); this one
-                # only checked that it opens.
-                os.environ["SVIDOK_HOME"] = str(home.settings.home)
-                os.environ[SUPERVISOR_VARIABLE] = str(os.getpid())
+                # Each process opens the data folder itself; this one only checked that
+                # it opens.
                 home.dispose()
-                supervise(host, port, processes, quiet)
+                supervise(home.settings.home, host, port, processes, quiet)
         except OSError as exc:
             err.print(f"cannot listen on {host}:{port}: {exc.strerror}")
             raise typer.Exit(1) from None

@@ -29,7 +29,7 @@ def free_port() -> int:
 class Server:
     """``svidok serve`` in a subprocess, and a signed-in person's cookie for it."""
 
-    def __init__(self, env: dict[str, str], workers: int, user: str | None = "taras") -> None:
+    def __init__(self, env: dict[str, str], workers: int) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
@@ -48,7 +48,7 @@ class Server:
                                        + (self.proc.stderr.read() if self.proc.stderr
                                           else b"").decode()) from None
                 time.sleep(0.1)
-        self.cookie, self.csrf = self._sign_in(user) if user else ("", "")
+        self.cookie, self.csrf = self._sign_in("taras")
 
     def _sign_in(self, name: str) -> tuple[str, str]:
         # The session cookie is Secure on loopback, which httpx keeps to https: by hand.
@@ -81,11 +81,11 @@ class Server:
     def kill(self) -> None:
         """SIGKILL to ``svidok serve`` (the supervisor, when there are workers); returns
         once no process of the server runs. Fails if a worker outlives its supervisor."""
-        workers = children(self.proc.pid)
+        started = children(self.proc.pid)
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while running := [pid for pid in workers if still_running(pid)]:
+        while running := [pid for pid in started if still_running(pid)]:
             assert time.monotonic() < deadline, f"workers outlived the supervisor: {running}"
             time.sleep(0.02)
         with socket.socket() as sock:  # nobody is left listening

@@ -84,9 +84,10 @@ class Gate:
         request = Request(scope)
         home: Home = request.app.state.home
         path = request.url.path
+        static = path.startswith(PUBLIC_PREFIXES)
         authorization = request.headers.get("authorization")
         bad_token = False
-        if path.startswith(PUBLIC_PREFIXES):
+        if static:
             request.state.viewer = None
         elif authorization is not None and path.startswith("/api/"):
             # A script's personal API token (docs/api.md); a cookie sent along is ignored.
@@ -100,7 +101,7 @@ class Gate:
         request.state.pre_csrf = request.cookies.get(PRE_CSRF_COOKIE) or \
             secrets.token_urlsafe(24)
         extra: dict[str, str] = dict(request.app.state.security_headers)
-        if path.startswith(PUBLIC_PREFIXES):
+        if static:
             # The app's own scripts, styles and map tiles: a browser may keep them but asks
             # each time whether they changed (a 304 without a body when not), so a new
             # version of the app is never run with the old scripts.
@@ -166,8 +167,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Background work ends with the app, before whoever made it closes the data folder
     # (``svidok serve``, a test): the upload worker writes to its database.
     await uploads.shutdown(app)
-    if getattr(app.state, "owns_home", False):  # a worker of 'svidok serve --workers N'
-        app.state.home.dispose()
 
 
 def create_app(home: Home) -> FastAPI:

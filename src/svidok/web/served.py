@@ -1,31 +1,19 @@
-"""The app as ``svidok serve`` runs it: pages taking turns, in one or several processes.
+"""The app as ``svidok serve`` runs it in each of its processes: pages taking turns.
 
-With ``--workers N`` above one, svidok.web.supervisor starts N processes, each with a
-listening socket of its own; each calls :func:`served_app`, which opens the data folder named by
-``SVIDOK_HOME`` (set by ``svidok serve``) on its own database connections. Nothing the app
-keeps in memory has to be shared: sessions, sign-in attempts and upload jobs live in the
-database, and an upload's worker thread runs in the process that received it.
-
-A worker must not outlive its supervisor: killed with SIGKILL, the supervisor cannot stop
-them, and they would keep the port and go on serving. So each asks the kernel to kill it
-the moment its parent dies (Linux's PR_SET_PDEATHSIG): ``kill -9`` of the server stops all
-of it at once, as with one process, and what was being written is left as a crash leaves
-it (which loses nothing; the next start marks an interrupted upload).
+:func:`serve` runs it in this process until Ctrl-C; with ``--workers N`` above one,
+svidok.web.supervisor starts N processes that each open the data folder and call it on a
+listening socket of their own. Nothing the app keeps in memory has to be shared between
+them: sessions, sign-in attempts and upload jobs live in the database, and an upload's
+worker thread runs in the process that received it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import os
-import signal
-from pathlib import Path
+import socket
 from typing import Any
 
-from svidok.home import open_home
-
-SUPERVISOR_VARIABLE = "SVIDOK_SERVE_SUPERVISOR"  # the supervisor's pid, for its workers
-PR_SET_PDEATHSIG = 1
+from svidok.home import Home
 
 # Pages run in a pool of threads (anyio's, 40). More than a few at once only wait for each
 # other (one interpreter lock) and for the database engine's pool of five connections: the
@@ -71,24 +59,14 @@ def pages_in_turn(app: Any) -> Any:
     return wrapped
 
 
-def die_with_supervisor() -> None:
-    """In a worker process: be killed when the supervisor dies (see the module's notes)."""
-    supervisor = os.environ.get(SUPERVISOR_VARIABLE)
-    if not supervisor:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != int(supervisor):  # it died before the request took effect
-        os._exit(1)
+def serve(home: Home, options: dict[str, Any], sockets: list[socket.socket] | None = None
+          ) -> None:
+    """Serve the app on ``home`` here until Ctrl-C or SIGTERM. ``options``: uvicorn.Config's
+    keyword arguments; ``sockets``: listening sockets to use instead of binding host:port.
+    Raises OSError when the address cannot be listened on."""
+    import uvicorn
 
-
-def served_app() -> Any:
-    """The app of one worker process (uvicorn calls this factory in each)."""
     from svidok.web.app import create_app
 
-    die_with_supervisor()
-    home = open_home(Path(os.environ["SVIDOK_HOME"]))
-    app = create_app(home)
-    app.state.owns_home = True  # closed by the app's lifespan, after the upload worker
-    return pages_in_turn(app)
+    config = uvicorn.Config(pages_in_turn(create_app(home)), **options)
+    uvicorn.Server(config).run(sockets=sockets)

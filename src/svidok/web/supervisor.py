@@ -12,21 +12,31 @@ the traffic. A process that stops is started again; one that stops within
 :data:`STEADY_AFTER` seconds of its start (the data folder cannot be opened, say) stops the
 whole server with a non-zero exit, since it would fail again. Ctrl-C or SIGTERM stops the
 processes as uvicorn stops (answers in progress finish) and waits for them.
+
+A process must not outlive its supervisor: killed with SIGKILL, the supervisor cannot stop
+them, and they would keep the port and go on serving. So each asks the kernel to kill it
+the moment its parent dies (Linux's PR_SET_PDEATHSIG): ``kill -9`` of the server stops all
+of it at once, as with one process, and what was being written is left as a crash leaves
+it (which loses nothing; the next start marks an interrupted upload).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
 import time
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 STEADY_AFTER = 10.0  # seconds a process must have run for a restart to be worth it
+PR_SET_PDEATHSIG = 1
 
 
 class ServeError(Exception):
@@ -58,21 +68,34 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     return sockets
 
 
-def _process_main(sock: socket.socket, options: dict[str, Any]) -> None:
-    """One server process: the app from svidok.web.served on its own socket."""
-    import uvicorn
-
-    from svidok.web.served import die_with_supervisor
-
-    die_with_supervisor()
-    config = uvicorn.Config("svidok.web.served:served_app", factory=True, **options)
-    uvicorn.Server(config).run(sockets=[sock])
+def die_with_supervisor(supervisor: int) -> None:
+    """In a server process: be killed when the supervisor dies (see the module's notes)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != supervisor:  # it died before the request took effect
+        os._exit(1)
 
 
-def supervise(host: str, port: int, count: int, options: dict[str, Any]) -> None:
-    """Run ``count`` server processes until Ctrl-C or SIGTERM. ``options``: uvicorn.Config's
-    keyword arguments. Raises OSError when the address cannot be listened on, ServeError
-    when a process keeps failing."""
+def _process_main(sock: socket.socket, folder: Path, supervisor: int,
+                  options: dict[str, Any]) -> None:
+    """One server process: the data folder opened here, the app served on ``sock``."""
+    from svidok.home import open_home
+    from svidok.web.served import serve
+
+    die_with_supervisor(supervisor)
+    home = open_home(folder)
+    try:
+        serve(home, options, [sock])
+    finally:
+        home.dispose()  # after the app's lifespan stopped its upload worker
+
+
+def supervise(folder: Path, host: str, port: int, count: int, options: dict[str, Any]
+              ) -> None:
+    """Run ``count`` server processes on the data folder ``folder`` until Ctrl-C or
+    SIGTERM. ``options``: uvicorn.Config's keyword arguments. Raises OSError when the
+    address cannot be listened on, ServeError when a process keeps failing."""
     sockets = listening_sockets(host, port, count)
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no copied threads
     stop = threading.Event()
@@ -80,7 +103,8 @@ def supervise(host: str, port: int, count: int, options: dict[str, Any]) -> None
                 for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def start(sock: socket.socket) -> tuple[BaseProcess, float]:
-        process = spawn.Process(target=_process_main, args=(sock, options),
+        process = spawn.Process(target=_process_main,
+                                args=(sock, folder, os.getpid(), options),
                                 name="svidok-serve", daemon=False)
         process.start()
         return process, time.monotonic()
