@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from svidok.db.schema import batches, items, originals, sightings, verifications
 from svidok.home import Home, HomeError
@@ -101,33 +101,38 @@ def list_items(home: Home, *, state: str | None = None, batch: int | None = None
 def find_item(home: Home, ref: str) -> dict[str, Any] | None:
     """One item by id or by (a prefix of at least 8 hex digits of) its SHA-256."""
     with home.engine.connect() as conn:
-        row = None
-        if ref.isdigit() and int(ref) < 2**31:  # the id column is a 32-bit integer
-            row = conn.execute(select(items).where(items.c.id == int(ref))).first()
-        if row is None and 8 <= len(ref) <= 64 and all(c in "0123456789abcdef"
-                                                        for c in ref.lower()):
-            found = conn.execute(select(items).where(
-                items.c.sha256.startswith(ref.lower(), autoescape=True)).limit(2)).all()
-            row = found[0] if len(found) == 1 else None
-        if row is None:
-            return None
-        item = _plain(row)
-        item["rel_path_bytes"] = row.rel_path_bytes.hex() if row.rel_path_bytes else None
-        if row.sha256:
-            original = conn.execute(
-                select(originals).where(originals.c.sha256 == row.sha256)).first()
-            item["original"] = _plain(original) if original else None
-            item["blob_path"] = str(home.blobs.path_of(row.sha256))
-        item["sightings"] = [_plain(s) for s in conn.execute(
-            select(sightings).where(sightings.c.item_id == row.id).order_by(sightings.c.id))]
-        item["record"] = json.loads(row.record) if row.record else None
-        item["children"] = int(conn.execute(select(func.count()).select_from(items).where(
-            items.c.parent_id == row.id)).scalar_one())
-        # Later versions of the same message point back at this one. They share its
-        # source_key (an importer links a version only to the latest item of its key), and
-        # that column is indexed: previous_id is not, and a scan of the items took 0.4 s
-        # at a million (bench/web_app.py).
-        item["next_versions"] = list(conn.scalars(select(items.c.id).where(
-            items.c.source_key == row.source_key, items.c.previous_id == row.id)
-            .order_by(items.c.id))) if row.source_key is not None else []
+        return read_item(conn, home, ref)
+
+
+def read_item(conn: Connection, home: Home, ref: str) -> dict[str, Any] | None:
+    """:func:`find_item` on the caller's connection, so a page reads one snapshot."""
+    row = None
+    if ref.isdigit() and int(ref) < 2**31:  # the id column is a 32-bit integer
+        row = conn.execute(select(items).where(items.c.id == int(ref))).first()
+    if row is None and 8 <= len(ref) <= 64 and all(c in "0123456789abcdef"
+                                                    for c in ref.lower()):
+        found = conn.execute(select(items).where(
+            items.c.sha256.startswith(ref.lower(), autoescape=True)).limit(2)).all()
+        row = found[0] if len(found) == 1 else None
+    if row is None:
+        return None
+    item = _plain(row)
+    item["rel_path_bytes"] = row.rel_path_bytes.hex() if row.rel_path_bytes else None
+    if row.sha256:
+        original = conn.execute(
+            select(originals).where(originals.c.sha256 == row.sha256)).first()
+        item["original"] = _plain(original) if original else None
+        item["blob_path"] = str(home.blobs.path_of(row.sha256))
+    item["sightings"] = [_plain(s) for s in conn.execute(
+        select(sightings).where(sightings.c.item_id == row.id).order_by(sightings.c.id))]
+    item["record"] = json.loads(row.record) if row.record else None
+    item["children"] = int(conn.execute(select(func.count()).select_from(items).where(
+        items.c.parent_id == row.id)).scalar_one())
+    # Later versions of the same message point back at this one. They share its
+    # source_key (an importer links a version only to the latest item of its key), and
+    # that column is indexed: previous_id is not, and a scan of the items took 0.4 s
+    # at a million (bench/web_app.py).
+    item["next_versions"] = list(conn.scalars(select(items.c.id).where(
+        items.c.source_key == row.source_key, items.c.previous_id == row.id)
+        .order_by(items.c.id))) if row.source_key is not None else []
     return item

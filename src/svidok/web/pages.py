@@ -21,7 +21,7 @@ from svidok.custody.checkpoints import latest
 from svidok.db.schema import artifacts
 from svidok.dedup.linking import text_of
 from svidok.enrich.views import item_enrichment
-from svidok.locker.records import find_item, status
+from svidok.locker.records import find_item, read_item, status
 from svidok.search import SearchError
 from svidok.search.api import facet_label, find, place_named
 from svidok.search.facets import FACET_CAP
@@ -187,15 +187,17 @@ def item_page(request: Request, item_id: int,
     home = request.app.state.home
     if not 0 < item_id < 2**31:
         raise HTTPException(404)
-    item = find_item(home, str(item_id))
-    if item is None:
-        raise HTTPException(404, N_("no such item"))
+    # One connection, so the page shows one snapshot of the item (and opens one, not five).
     with home.engine.connect() as conn:
+        item = read_item(conn, home, str(item_id))
+        if item is None:
+            raise HTTPException(404, N_("no such item"))
         found = item_enrichment(conn, item_id)
         family = family_of(conn, item_id, item.get("parent_id"))
         review = review_context(conn, viewer, item)  # status and history (web/review.py)
+        # The item's text as the enrichers joined it, so the mentions' offsets fall right.
+        text = text_of(conn, item_id) or None
     notes = found["annotations"]
-    text = _item_text(request, item_id, found)
     spans = [(n["start"], n["end"]) for n in notes
              if n["start"] is not None and n["kind"] in ("place", "date", "name")]
     suggestions = [{"kind": n["kind"], "label": _label(n), "written": _written(n),
@@ -213,13 +215,6 @@ def item_page(request: Request, item_id: int,
                   suggestions=suggestions, duplicates=found["duplicates"],
                   artifacts=found["artifacts"], family=family,
                   map=item_map(home.settings, notes), **review)
-
-
-def _item_text(request: Request, item_id: int, found: dict[str, Any]) -> str | None:
-    # The item's text as the enrichers joined it, so the mentions' offsets fall right.
-    with request.app.state.home.engine.connect() as conn:
-        text = text_of(conn, item_id)
-    return text or None
 
 
 @router.get("/items/{item_id}/original")
