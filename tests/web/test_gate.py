@@ -119,3 +119,34 @@ def test_static_files_are_revalidated_not_refetched(client: TestClient) -> None:
     again = client.get("/static/app.css", headers={"if-none-match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     assert client.get("/sign-in", headers=HTML).headers["cache-control"] == "no-store"
+
+
+class _RecordingTracerProvider:
+    """A tracer provider someone configured in the process (an OpenTelemetry SDK would be
+    one): it notes every tracer asked of it."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def get_tracer(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        from opentelemetry.trace import NoOpTracer
+
+        self.asked.append(name)
+        return NoOpTracer()
+
+
+def test_no_request_reaches_a_telemetry_exporter_even_when_one_is_configured(
+        home: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Request paths carry search words and item numbers: FastAPI's own OpenTelemetry
+    support would hand them to any tracer provider set up in the process."""
+    from opentelemetry import trace
+
+    from svidok.web.app import create_app
+
+    provider = _RecordingTracerProvider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    monkeypatch.setenv("FASTAPI_OTEL_AUTO_CONFIGURE", "true")
+    with TestClient(create_app(home), follow_redirects=False) as client:
+        assert client.get("/search?q=secret", headers=HTML).status_code == 303
+        assert client.get("/static/app.css").status_code == 200
+    assert provider.asked == []

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -169,9 +170,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await uploads.shutdown(app)
 
 
+# FastAPI's OpenTelemetry support is off, whatever the environment says: a span or metric
+# carries request paths (search words, item numbers) to wherever an exporter sends them.
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False,
+                                 "operation_spans": False, "auto_configure": False}
+
+
 def create_app(home: Home) -> FastAPI:
     app = FastAPI(title="Svidok", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=_lifespan)
+                  lifespan=_lifespan, telemetry=NO_TELEMETRY)
     app.state.home = home
     app.state.security_headers = security_headers(home.settings)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
