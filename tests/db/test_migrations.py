@@ -67,3 +67,29 @@ def test_migrate_is_a_no_op_when_current(home: Home) -> None:
     migrate(home.engine)
     migrate(connect(str(home.engine.url.render_as_string(hide_password=False))))
     assert is_current(home.engine)
+
+
+def test_the_facet_sets_of_an_archive_indexed_before_them_are_filled(home: Home) -> None:
+    """Migration 0009: an index made before facet sets existed counts its facets as one
+    made after."""
+    from svidok.search import SearchDocument, index_documents, search
+
+    def post(item_id: int, language: str, places: tuple[int, ...], channel: str
+             ) -> SearchDocument:
+        return SearchDocument(
+            item_id=item_id, title=None, text="допис", names=(), places=places,
+            place_names=(), language=language, kind="message", media_type=None,
+            source_id=100, channel=channel, occurred_at=None, dates=(), violations=())
+
+    with home.engine.begin() as conn:
+        index_documents(conn, [post(1, "uk", (702320,), "Макіївка онлайн"),
+                               post(2, "ru", (702320, 709717), "Донецьк новини"),
+                               post(3, "uk", (), "Макіївка онлайн")])
+    with home.engine.connect() as conn:
+        before = search(conn, "", facets=True).facets
+    command.downgrade(_alembic_config(home.engine), "0008")
+    assert "search_facet_sets" not in inspect(home.engine).get_table_names()
+    migrate(home.engine)
+    with home.engine.connect() as conn:
+        after = search(conn, "", facets=True).facets
+    assert before is not None and before["place"] and after == before

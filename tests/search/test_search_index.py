@@ -228,3 +228,21 @@ def test_the_gazetteers_spellings_connect_scripts(home: Home) -> None:
         assert found(conn, "Makiivka", expand=spellings) == [1, 2]
         assert found(conn, "Макіївці", expand=spellings) == [1, 2]
         assert found(conn, "Макеевке", expand=spellings) == [1, 2]
+
+
+def test_a_value_numbered_in_a_transaction_rolled_back_is_numbered_again(home: Home) -> None:
+    """Facet values are numbered as they are first indexed (svidok.search.facet_sets), and
+    the numbers' values are kept once read. A number handed out in a transaction that was
+    rolled back goes to the next new value (on SQLite): its old value must not be shown."""
+    with home.engine.connect() as conn, conn.begin() as transaction:
+        index_documents(conn, [doc(8, "перший допис", channel="Канал А")])
+        assert search(conn, "", facets=True).facets["channel"] == [  # type: ignore[index]
+            ("Канал А", 1)]
+        transaction.rollback()
+    with home.engine.begin() as conn:
+        index_documents(conn, [doc(9, "другий допис", channel="Канал Б", language="uk")])
+    for _ in range(2):  # the second time from what was kept
+        with home.engine.connect() as conn:
+            facets = search(conn, "", facets=True).facets
+        assert facets is not None
+        assert facets["channel"] == [("Канал Б", 1)] and facets["language"] == [("uk", 1)]

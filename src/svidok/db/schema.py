@@ -440,6 +440,28 @@ search_facets = Table(
 Index("ix_search_facets_facet_value_item_id", search_facets.c.facet, search_facets.c.value,
       search_facets.c.item_id)
 
+# Every (facet, value) pair an item has had, numbered once; the numbers never change, so a
+# process may keep what it has read of this table.
+facet_values = Table(
+    "facet_values",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("facet", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    UniqueConstraint("facet", "value"),
+)
+
+# An item's facet values in one row: their numbers as little-endian 32-bit integers. The
+# counts of a search read one such row per hit and add them up in numpy, a third of the time
+# of grouping the hits' rows of search_facets (eight of text per item; bench/web_app.py).
+search_facet_sets = Table(
+    "search_facet_sets",
+    metadata,
+    Column("item_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("value_ids", LargeBinary, nullable=False),
+)
+
 # Days (proleptic ordinals) an item happened on or speaks of; open ends are the smallest and
 # largest day, so an overlap test is two comparisons.
 search_dates = Table(

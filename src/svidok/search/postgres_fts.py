@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from svidok.search import facet_sets
 from svidok.search.documents import WORD, Prepared, SearchError, search_fold
 from svidok.search.facets import FACET_CAP, conditions
 from svidok.search.query import Filters, Query, Term
@@ -44,6 +45,7 @@ def check_index(conn: Connection) -> None:
 def remove(conn: Connection, item_ids: Sequence[int]) -> None:
     ids = {"ids": [int(i) for i in item_ids]}
     for sql in ("DELETE FROM search_facets WHERE item_id = ANY(:ids)",
+                "DELETE FROM search_facet_sets WHERE item_id = ANY(:ids)",
                 "DELETE FROM search_dates WHERE item_id = ANY(:ids)",
                 "DELETE FROM search_documents WHERE item_id = ANY(:ids)"):
         conn.execute(text(sql), ids)
@@ -70,6 +72,7 @@ def insert(conn: Connection, rows: Sequence[Prepared]) -> None:
     if facets:
         conn.exec_driver_sql(
             "INSERT INTO search_facets (item_id, facet, value) VALUES (%s, %s, %s)", facets)
+        facet_sets.store(conn, [(p.item_id, p.facets) for p in rows])
     dates = [(p.item_id, a, b) for p in rows for a, b in p.dates]
     if dates:
         conn.exec_driver_sql(
@@ -142,9 +145,4 @@ def ranked(conn: Connection, query: Query, filters: Filters, limit: int, offset:
 
 def facet_counts(conn: Connection, query: Query, filters: Filters) -> list[Any]:
     body, params = _candidates(conn, query, filters)
-    return list(conn.execute(text(
-        f"WITH hits AS MATERIALIZED (SELECT d.item_id {body} LIMIT {FACET_CAP}) "  # noqa: S608
-        "SELECT f.facet, f.value, count(*) FROM hits JOIN search_facets f "
-        "ON f.item_id = hits.item_id GROUP BY f.facet, f.value"), params).all())
-
-
+    return facet_sets.counts(conn, f"SELECT d.item_id {body} LIMIT {FACET_CAP}", params)

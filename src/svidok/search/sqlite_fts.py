@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from svidok.search import facet_sets
 from svidok.search.documents import Prepared, SearchError, search_fold
 from svidok.search.facets import FACET_CAP, conditions
 from svidok.search.query import Filters, Query, Term
@@ -50,6 +51,8 @@ def remove(conn: Connection, item_ids: Sequence[int]) -> None:
     for sql in ("DELETE FROM search_fts WHERE rowid IN (SELECT value FROM json_each(:ids))",
                 "DELETE FROM search_facets WHERE item_id IN "
                 "(SELECT value FROM json_each(:ids))",
+                "DELETE FROM search_facet_sets WHERE item_id IN "
+                "(SELECT value FROM json_each(:ids))",
                 "DELETE FROM search_dates WHERE item_id IN (SELECT value FROM json_each(:ids))",
                 "DELETE FROM search_documents WHERE item_id IN "
                 "(SELECT value FROM json_each(:ids))"):
@@ -73,6 +76,7 @@ def insert(conn: Connection, rows: Sequence[Prepared]) -> None:
     if facets:
         conn.exec_driver_sql(
             "INSERT INTO search_facets (item_id, facet, value) VALUES (?, ?, ?)", facets)
+        facet_sets.store(conn, [(p.item_id, p.facets) for p in rows])
     dates = [(p.item_id, a, b) for p in rows for a, b in p.dates]
     if dates:
         conn.exec_driver_sql(
@@ -139,10 +143,6 @@ def ranked(conn: Connection, query: Query, filters: Filters, limit: int, offset:
 
 def facet_counts(conn: Connection, query: Query, filters: Filters) -> list[Any]:
     body, ident, params = _candidates(query, filters)
-    # CROSS JOIN keeps SQLite's loop order: for each hit, its facet rows by primary key.
-    return list(conn.execute(text(
-        f"WITH hits(id) AS MATERIALIZED (SELECT {ident} {body} LIMIT {FACET_CAP}) "  # noqa: S608
-        "SELECT f.facet, f.value, count(*) FROM hits CROSS JOIN search_facets f "
-        "ON f.item_id = hits.id GROUP BY f.facet, f.value"), params).all())
-
-
+    # CROSS JOIN keeps SQLite's loop order: for each hit, its set by primary key.
+    return facet_sets.counts(conn, f"SELECT {ident} {body} LIMIT {FACET_CAP}", params,
+                             join="CROSS JOIN")
