@@ -15,6 +15,10 @@ from svidok.db.schema import (
     item_annotations,
 )
 
+_ARTIFACT_COLUMNS = (artifacts.c.role, artifacts.c.sha256, artifacts.c.media_type,
+                     artifacts.c.size, artifacts.c.position_ms, artifacts.c.enricher,
+                     artifacts.c.version)
+
 
 def item_enrichment(conn: Connection, item_id: int) -> dict[str, Any]:
     runs = [{"enricher": r.enricher, "version": r.version, "state": r.state,
@@ -31,7 +35,9 @@ def item_enrichment(conn: Connection, item_id: int) -> dict[str, Any]:
     derived = [{"role": a.role, "sha256": a.sha256, "media_type": a.media_type,
                 "size": a.size, "position_ms": a.position_ms, "enricher": a.enricher,
                 "version": a.version}
-               for a in conn.execute(select(artifacts).where(artifacts.c.item_id == item_id)
+               # Not the content: a transcript or OCR text can be long, and is read apart.
+               for a in conn.execute(select(*_ARTIFACT_COLUMNS)
+                                     .where(artifacts.c.item_id == item_id)
                                      .order_by(artifacts.c.id))]
     prints: dict[str, int] = dict(conn.execute(select(fingerprints.c.algorithm, func.count())
                                .where(fingerprints.c.item_id == item_id)

@@ -19,7 +19,7 @@ from svidok.search import postgres_fts, sqlite_fts
 from svidok.search.documents import SearchDocument, SearchError, SearchQueryError, prepare
 from svidok.search.facets import FACET_CAP, grouped
 from svidok.search.query import Expand, Filters, parse
-from svidok.search.snippets import snippet
+from svidok.search.snippets import Marker, snippet
 
 MAX_LIMIT = 1000
 MAX_OFFSET = 100_000
@@ -91,7 +91,7 @@ def search(conn: Connection, query: str, filters: Filters = NO_FILTERS, limit: i
     ids = [item_id for item_id, _ in ranked]
     rows = {r.item_id: r for r in conn.execute(
         select(_documents).where(_documents.c.item_id.in_(ids)))} if ids else {}
-    wanted = parsed.words()
+    wanted = Marker(parsed.words())
     hits = []
     for item_id, rank in ranked:
         row = rows[item_id]

@@ -22,15 +22,30 @@ class Snippet:
     marks: tuple[tuple[int, int], ...]  # (start, end) of marked words within text
 
 
-def _hits_word(word: str, wanted: frozenset[str]) -> bool:
-    return search_fold(word) in wanted or not wanted.isdisjoint(word_lemmas(word, None))
+class Marker:
+    """Whether a word is one the query looks for, each distinct word judged once: texts
+    say «на» and «і» many times, and folding and lemmas cost more than a lookup. One for
+    all the hits of a search."""
+
+    def __init__(self, wanted: frozenset[str]) -> None:
+        self.wanted = wanted
+        self.judged: dict[str, bool] = {}
+
+    def __call__(self, word: str) -> bool:
+        hit = self.judged.get(word)
+        if hit is None:
+            hit = search_fold(word) in self.wanted \
+                or not self.wanted.isdisjoint(word_lemmas(word, None))
+            self.judged[word] = hit
+        return hit
 
 
-def snippet(text: str, wanted: frozenset[str], width: int = WIDTH) -> Snippet:
+def snippet(text: str, wanted: frozenset[str] | Marker, width: int = WIDTH) -> Snippet:
     head = text[:SCANNED]
     first = None
+    hits_word = wanted if isinstance(wanted, Marker) else Marker(wanted)
     for match in WORD.finditer(head):
-        if _hits_word(match.group(), wanted):
+        if hits_word(match.group()):
             first = match.start()
             break
     start = 0
@@ -48,6 +63,5 @@ def snippet(text: str, wanted: frozenset[str], width: int = WIDTH) -> Snippet:
     prefix = "… " if start else ""
     suffix = " …" if end < len(text) else ""
     shown = prefix + window + suffix
-    marks = tuple((m.start(), m.end()) for m in WORD.finditer(shown)
-                  if _hits_word(m.group(), wanted))
+    marks = tuple((m.start(), m.end()) for m in WORD.finditer(shown) if hits_word(m.group()))
     return Snippet(shown, marks)

@@ -23,9 +23,10 @@ def _entry(row: Any) -> dict[str, Any]:
             "name": row.original_name or row.locator or row.kind, "locator": row.locator}
 
 
-def family_of(conn: Connection, item_id: int, parent_id: int | None) -> dict[str, Any]:
+def family_of(conn: Connection, item_id: int, parent_id: int | None,
+              child_count: int | None = None) -> dict[str, Any]:
     """``ancestors`` from the top down to the parent, ``children`` (the first ones, by id)
-    and ``child_count``."""
+    and ``child_count`` (counted unless the caller has)."""
     ancestors: list[dict[str, Any]] = []
     seen = {item_id}
     next_id = parent_id
@@ -37,10 +38,11 @@ def family_of(conn: Connection, item_id: int, parent_id: int | None) -> dict[str
         ancestors.append(_entry(row))
         next_id = row.parent_id
     ancestors.reverse()
-    children = [_entry(r) for r in conn.execute(
+    children = [] if child_count == 0 else [_entry(r) for r in conn.execute(
         select(*_COLUMNS).where(items.c.parent_id == item_id).order_by(items.c.id)
         .limit(FIRST_CHILDREN))]
-    count = len(children) if len(children) < FIRST_CHILDREN else int(conn.execute(
-        select(func.count()).select_from(items).where(items.c.parent_id == item_id)
-    ).scalar_one())
-    return {"ancestors": ancestors, "children": children, "child_count": count}
+    if child_count is None:
+        child_count = len(children) if len(children) < FIRST_CHILDREN else int(
+            conn.execute(select(func.count()).select_from(items)
+                         .where(items.c.parent_id == item_id)).scalar_one())
+    return {"ancestors": ancestors, "children": children, "child_count": child_count}

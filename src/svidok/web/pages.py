@@ -193,7 +193,7 @@ def item_page(request: Request, item_id: int,
         if item is None:
             raise HTTPException(404, N_("no such item"))
         found = item_enrichment(conn, item_id)
-        family = family_of(conn, item_id, item.get("parent_id"))
+        family = family_of(conn, item_id, item.get("parent_id"), item["children"])
         review = review_context(conn, viewer, item)  # status and history (web/review.py)
         # The item's text as the enrichers joined it, so the mentions' offsets fall right.
         text = text_of(conn, item_id) or None
