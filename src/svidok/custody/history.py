@@ -48,16 +48,22 @@ class History:
     truncated: bool  # more than LIMIT events: the oldest are left out
 
 
-def item_history(conn: Connection, item_id: int, limit: int = LIMIT) -> History:
+def item_history(conn: Connection, item_id: int, limit: int = LIMIT, *,
+                 item: dict[str, Any] | None = None, derived: set[str] | None = None
+                 ) -> History:
     """The custody events about item ``item_id``, newest first (empty for an item that holds
-    nothing yet)."""
-    row = conn.execute(select(items.c.sha256, items.c.record_sha256)
-                       .where(items.c.id == item_id)).first()
-    subject = (row.sha256 or row.record_sha256) if row is not None else None
+    nothing yet). A caller that has read the item's row (``item``) or the hashes of its
+    artifacts (``derived``) hands them over, and they are not read again."""
+    if item is None:
+        row = conn.execute(select(items.c.sha256, items.c.record_sha256)
+                           .where(items.c.id == item_id)).first()
+        item = row._asdict() if row is not None else {}
+    subject = item.get("sha256") or item.get("record_sha256")
     if not subject:
         return History([], False)
-    derived = set(conn.scalars(select(artifacts.c.sha256).where(
-        artifacts.c.item_id == item_id)).all())
+    if derived is None:
+        derived = set(conn.scalars(select(artifacts.c.sha256).where(
+            artifacts.c.item_id == item_id)).all())
     wanted = {subject} | derived
     keys = sorted({sha_key(sha) for sha in wanted})
     found: list[HistoryEvent] = []

@@ -194,7 +194,8 @@ def item_page(request: Request, item_id: int,
             raise HTTPException(404, N_("no such item"))
         found = item_enrichment(conn, item_id)
         family = family_of(conn, item_id, item.get("parent_id"), item["children"])
-        review = review_context(conn, viewer, item)  # status and history (web/review.py)
+        review = review_context(  # status and history (web/review.py)
+            conn, viewer, item, derived={a["sha256"] for a in found["artifacts"]})
         # The item's text as the enrichers joined it, so the mentions' offsets fall right.
         text = text_of(conn, item_id) or None
     notes = found["annotations"]

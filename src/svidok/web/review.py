@@ -41,13 +41,14 @@ assert set(STATUS_LABELS) == set(STATUSES)
 
 
 def review_context(conn: Connection, viewer: Viewer, item: dict[str, Any],
-                   error: str | None = None) -> dict[str, Any]:
+                   error: str | None = None, derived: set[str] | None = None
+                   ) -> dict[str, Any]:
     """What ``_item_review.html`` and ``_item_history.html`` show, for the item page."""
     item_id = int(item["id"])
     made = decisions(conn, item_id)  # newest first
     now = made[0] if made else None
     notes = {d.event_seq: d.note for d in made}
-    history = item_history(conn, item_id)
+    history = item_history(conn, item_id, item=item, derived=derived)
     return {"review": {
         "status": now.status if now else DEFAULT,
         "label": STATUS_LABELS[now.status if now else DEFAULT],
