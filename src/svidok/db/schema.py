@@ -452,8 +452,8 @@ facet_values = Table(
 )
 
 # An item's facet values in one row: their numbers as little-endian 32-bit integers. The
-# counts of a search read one such row per hit and add them up in numpy, a third of the time
-# of grouping the hits' rows of search_facets (eight of text per item; bench/web_app.py).
+# counts of a search read one such row per hit and add them up in numpy, less than half the
+# time of grouping the hits' rows of search_facets (eight of text per item; docs/search.md).
 search_facet_sets = Table(
     "search_facet_sets",
     metadata,

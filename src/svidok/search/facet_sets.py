@@ -3,8 +3,8 @@
 search_facets holds one row per (item, facet, value), which filters look up by value.
 Counting the values of 20,000 hits by grouping those rows sorted some 160,000 rows of text.
 Here each (facet, value) is numbered once (facet_values) and an item's numbers are stored
-together (search_facet_sets), so counting reads one row per hit and adds up in numpy: a
-third of the time at a million items (bench/web_app.py).
+together (search_facet_sets), so counting reads one row per hit and adds up in numpy: less
+than half the time at a million items (docs/search.md).
 """
 
 from __future__ import annotations
