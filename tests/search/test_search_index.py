@@ -246,3 +246,13 @@ def test_a_value_numbered_in_a_transaction_rolled_back_is_numbered_again(home: H
             facets = search(conn, "", facets=True).facets
         assert facets is not None
         assert facets["channel"] == [("Канал Б", 1)] and facets["language"] == [("uk", 1)]
+
+
+def test_a_database_without_the_index_says_to_bring_it_up_to_date(home: Home) -> None:
+    from sqlalchemy import text
+
+    table = "search_fts" if home.engine.dialect.name == "sqlite" else "search_documents"
+    with home.engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {table}"))
+    with home.engine.connect() as conn, pytest.raises(SearchError, match="svidok init"):
+        search(conn, "паспорт")
