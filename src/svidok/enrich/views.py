@@ -21,10 +21,22 @@ _ARTIFACT_COLUMNS = (artifacts.c.role, artifacts.c.sha256, artifacts.c.media_typ
 
 
 def item_enrichment(conn: Connection, item_id: int) -> dict[str, Any]:
+    """Everything: the runs, findings, artifacts, fingerprints and duplicate links."""
     runs = [{"enricher": r.enricher, "version": r.version, "state": r.state,
              "error": r.error, "finished_at": r.finished_at.isoformat()}
             for r in conn.execute(select(enrichments).where(enrichments.c.item_id == item_id)
                                   .order_by(enrichments.c.id))]
+    prints: dict[str, int] = dict(conn.execute(select(fingerprints.c.algorithm, func.count())
+                               .where(fingerprints.c.item_id == item_id)
+                               .group_by(fingerprints.c.algorithm)).all())
+    found = item_findings(conn, item_id)
+    return {"runs": runs, "annotations": found["annotations"], "artifacts": found["artifacts"],
+            "fingerprints": {k: int(v) for k, v in prints.items()},
+            "duplicates": found["duplicates"]}
+
+
+def item_findings(conn: Connection, item_id: int) -> dict[str, Any]:
+    """What an item page shows of it: ``annotations``, ``artifacts`` and ``duplicates``."""
     notes = [{"id": n.id, "kind": n.kind, "value": n.value, "start": n.start, "end": n.end,
               "confidence": n.confidence / 1000, "state": n.state, "enricher": n.enricher,
               "version": n.version, "data": json.loads(n.data) if n.data else None}
@@ -39,13 +51,9 @@ def item_enrichment(conn: Connection, item_id: int) -> dict[str, Any]:
                for a in conn.execute(select(*_ARTIFACT_COLUMNS)
                                      .where(artifacts.c.item_id == item_id)
                                      .order_by(artifacts.c.id))]
-    prints: dict[str, int] = dict(conn.execute(select(fingerprints.c.algorithm, func.count())
-                               .where(fingerprints.c.item_id == item_id)
-                               .group_by(fingerprints.c.algorithm)).all())
     links = [{"item": r.item_b if r.item_a == item_id else r.item_a, "method": r.method,
               "distance": r.distance, "grade": r.grade}
              for r in conn.execute(select(duplicate_links).where(or_(
                  duplicate_links.c.item_a == item_id, duplicate_links.c.item_b == item_id))
                  .order_by(duplicate_links.c.distance))]
-    return {"runs": runs, "annotations": notes, "artifacts": derived,
-            "fingerprints": {k: int(v) for k, v in prints.items()}, "duplicates": links}
+    return {"annotations": notes, "artifacts": derived, "duplicates": links}

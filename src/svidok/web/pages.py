@@ -20,7 +20,7 @@ from sqlalchemy import select
 from svidok.custody.checkpoints import latest
 from svidok.db.schema import artifacts
 from svidok.dedup.linking import text_of
-from svidok.enrich.views import item_enrichment
+from svidok.enrich.views import item_findings
 from svidok.locker.records import find_item, read_item, status
 from svidok.search import SearchError
 from svidok.search.api import facet_label, find, place_named
@@ -192,7 +192,7 @@ def item_page(request: Request, item_id: int,
         item = read_item(conn, home, str(item_id))
         if item is None:
             raise HTTPException(404, N_("no such item"))
-        found = item_enrichment(conn, item_id)
+        found = item_findings(conn, item_id)
         family = family_of(conn, item_id, item.get("parent_id"), item["children"])
         review = review_context(  # status and history (web/review.py)
             conn, viewer, item, derived={a["sha256"] for a in found["artifacts"]})
