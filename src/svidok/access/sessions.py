@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from svidok.access.users import _COLUMNS, User, _revoke_sessions, _user
 from svidok.db.schema import sessions, users
@@ -55,6 +55,15 @@ def create_session(engine: Engine, user_id: int, *, second_factor_done: bool = F
     return token, found
 
 
+# Built once: a statement built for every request costs more than running it (about 0.1 ms
+# of SQLAlchemy per statement; docs/benchmarks.md).
+_SESSION = (select(sessions.c.id.label("session_id"), sessions.c.created_at.label("s_created"),
+                   sessions.c.last_seen_at, sessions.c.csrf_token,
+                   sessions.c.second_factor_done, sessions.c.revoked_at, *_COLUMNS)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.id == bindparam("id")))
+
+
 def lookup_session(engine: Engine, token: str, *, idle: timedelta = IDLE_TIMEOUT,
                    absolute: timedelta = ABSOLUTE_TIMEOUT, now: datetime | None = None
                    ) -> Session | None:
@@ -65,12 +74,7 @@ def lookup_session(engine: Engine, token: str, *, idle: timedelta = IDLE_TIMEOUT
     wanted = token_id(token)
     at = _now(now)
     with engine.connect() as conn:
-        row = conn.execute(
-            select(sessions.c.id.label("session_id"), sessions.c.created_at.label("s_created"),
-                   sessions.c.last_seen_at, sessions.c.csrf_token,
-                   sessions.c.second_factor_done, sessions.c.revoked_at, *_COLUMNS)
-            .join(users, users.c.id == sessions.c.user_id)
-            .where(sessions.c.id == wanted)).first()
+        row = conn.execute(_SESSION, {"id": wanted}).first()
     # The database found the row by its hash; compare again in constant time so that no
     # code path compares secrets byte by byte.
     if row is None or not hmac.compare_digest(row.session_id, wanted):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, bindparam, insert, select
 
 from svidok.custody.events import Actor, CustodyEvent, append, digest, utc_text
 from svidok.custody.tree import Tree
@@ -100,11 +100,14 @@ def current(conn: Connection, item_id: int) -> Decision | None:
     return _row(row) if row is not None else None
 
 
+_DECISIONS = (select(verification_decisions)  # built once: see svidok.access.sessions
+              .where(verification_decisions.c.item_id == bindparam("item_id"))
+              .order_by(verification_decisions.c.id.desc()).limit(bindparam("limit")))
+
+
 def decisions(conn: Connection, item_id: int, limit: int = 500) -> list[Decision]:
     """The item's decisions, newest first."""
-    rows = conn.execute(select(verification_decisions)
-                        .where(verification_decisions.c.item_id == item_id)
-                        .order_by(verification_decisions.c.id.desc()).limit(limit))
+    rows = conn.execute(_DECISIONS, {"item_id": item_id, "limit": limit})
     return [_row(r) for r in rows]
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from svidok.custody.events import sha_key
 from svidok.db.schema import artifacts, custody_events, items
@@ -48,6 +48,12 @@ class History:
     truncated: bool  # more than LIMIT events: the oldest are left out
 
 
+# Built once, as every item page reads it (see svidok.access.sessions).
+_EVENTS = select(custody_events.c.seq, custody_events.c.record) \
+    .where(custody_events.c.sha_key.in_(bindparam("keys", expanding=True))) \
+    .order_by(custody_events.c.seq.desc())
+
+
 def item_history(conn: Connection, item_id: int, limit: int = LIMIT, *,
                  item: dict[str, Any] | None = None, derived: set[str] | None = None
                  ) -> History:
@@ -69,10 +75,7 @@ def item_history(conn: Connection, item_id: int, limit: int = LIMIT, *,
     found: list[HistoryEvent] = []
     truncated = False
     for part in range(0, len(keys), 500):
-        query = (select(custody_events.c.seq, custody_events.c.record)
-                 .where(custody_events.c.sha_key.in_(keys[part:part + 500]))
-                 .order_by(custody_events.c.seq.desc()))
-        for seq, record in conn.execute(query):
+        for seq, record in conn.execute(_EVENTS, {"keys": keys[part:part + 500]}):
             event = _event(int(seq), bytes(record))
             if event is None or event.sha256 not in wanted:
                 continue

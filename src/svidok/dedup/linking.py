@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,10 +43,13 @@ TEXT_ROLES = ("text", "ocr-text")
 SHINGLE_CACHE = 4096
 
 
+_TEXTS = select(artifacts.c.content).where(  # built once: see svidok.access.sessions
+    artifacts.c.item_id == bindparam("item_id"), artifacts.c.role.in_(TEXT_ROLES)) \
+    .order_by(artifacts.c.id)
+
+
 def text_of(conn: Connection, item_id: int) -> str:
-    parts = conn.execute(select(artifacts.c.content).where(
-        artifacts.c.item_id == item_id, artifacts.c.role.in_(TEXT_ROLES))
-        .order_by(artifacts.c.id)).scalars()
+    parts = conn.execute(_TEXTS, {"item_id": item_id}).scalars()
     return "\n\n".join(p for p in parts if p)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from svidok.db.schema import (
     artifacts,
@@ -15,9 +15,18 @@ from svidok.db.schema import (
     item_annotations,
 )
 
-_ARTIFACT_COLUMNS = (artifacts.c.role, artifacts.c.sha256, artifacts.c.media_type,
-                     artifacts.c.size, artifacts.c.position_ms, artifacts.c.enricher,
-                     artifacts.c.version)
+# Built once, as every item page reads them (see svidok.access.sessions).
+_ANNOTATIONS = select(item_annotations) \
+    .where(item_annotations.c.item_id == bindparam("item_id")) \
+    .order_by(item_annotations.c.kind, item_annotations.c.start, item_annotations.c.id)
+# Not the content: a transcript or OCR text can be long, and is read apart.
+_ARTIFACTS = select(artifacts.c.role, artifacts.c.sha256, artifacts.c.media_type,
+                    artifacts.c.size, artifacts.c.position_ms, artifacts.c.enricher,
+                    artifacts.c.version) \
+    .where(artifacts.c.item_id == bindparam("item_id")).order_by(artifacts.c.id)
+_LINKS = select(duplicate_links).where(or_(
+    duplicate_links.c.item_a == bindparam("item_id"),
+    duplicate_links.c.item_b == bindparam("item_id"))).order_by(duplicate_links.c.distance)
 
 
 def item_enrichment(conn: Connection, item_id: int) -> dict[str, Any]:
@@ -40,20 +49,12 @@ def item_findings(conn: Connection, item_id: int) -> dict[str, Any]:
     notes = [{"id": n.id, "kind": n.kind, "value": n.value, "start": n.start, "end": n.end,
               "confidence": n.confidence / 1000, "state": n.state, "enricher": n.enricher,
               "version": n.version, "data": json.loads(n.data) if n.data else None}
-             for n in conn.execute(select(item_annotations)
-                                   .where(item_annotations.c.item_id == item_id)
-                                   .order_by(item_annotations.c.kind, item_annotations.c.start,
-                                             item_annotations.c.id))]
+             for n in conn.execute(_ANNOTATIONS, {"item_id": item_id})]
     derived = [{"role": a.role, "sha256": a.sha256, "media_type": a.media_type,
                 "size": a.size, "position_ms": a.position_ms, "enricher": a.enricher,
                 "version": a.version}
-               # Not the content: a transcript or OCR text can be long, and is read apart.
-               for a in conn.execute(select(*_ARTIFACT_COLUMNS)
-                                     .where(artifacts.c.item_id == item_id)
-                                     .order_by(artifacts.c.id))]
+               for a in conn.execute(_ARTIFACTS, {"item_id": item_id})]
     links = [{"item": r.item_b if r.item_a == item_id else r.item_a, "method": r.method,
               "distance": r.distance, "grade": r.grade}
-             for r in conn.execute(select(duplicate_links).where(or_(
-                 duplicate_links.c.item_a == item_id, duplicate_links.c.item_b == item_id))
-                 .order_by(duplicate_links.c.distance))]
+             for r in conn.execute(_LINKS, {"item_id": item_id})]
     return {"annotations": notes, "artifacts": derived, "duplicates": links}

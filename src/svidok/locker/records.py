@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 
 from svidok.db.schema import batches, items, originals, sightings, verifications
 from svidok.home import Home, HomeError
@@ -104,11 +104,23 @@ def find_item(home: Home, ref: str) -> dict[str, Any] | None:
         return read_item(conn, home, ref)
 
 
+# Built once, as every page reads them (see svidok.access.sessions).
+_ITEM = select(items).where(items.c.id == bindparam("id"))
+_ORIGINAL = select(originals).where(originals.c.sha256 == bindparam("sha256"))
+_SIGHTINGS = select(sightings).where(sightings.c.item_id == bindparam("item_id")) \
+    .order_by(sightings.c.id)
+_CHILDREN = select(func.count()).select_from(items) \
+    .where(items.c.parent_id == bindparam("parent_id"))
+_NEXT_VERSIONS = select(items.c.id).where(
+    items.c.source_key == bindparam("source_key"),
+    items.c.previous_id == bindparam("previous_id")).order_by(items.c.id)
+
+
 def read_item(conn: Connection, home: Home, ref: str) -> dict[str, Any] | None:
     """:func:`find_item` on the caller's connection, so a page reads one snapshot."""
     row = None
     if ref.isdigit() and int(ref) < 2**31:  # the id column is a 32-bit integer
-        row = conn.execute(select(items).where(items.c.id == int(ref))).first()
+        row = conn.execute(_ITEM, {"id": int(ref)}).first()
     if row is None and 8 <= len(ref) <= 64 and all(c in "0123456789abcdef"
                                                     for c in ref.lower()):
         found = conn.execute(select(items).where(
@@ -119,20 +131,17 @@ def read_item(conn: Connection, home: Home, ref: str) -> dict[str, Any] | None:
     item = _plain(row)
     item["rel_path_bytes"] = row.rel_path_bytes.hex() if row.rel_path_bytes else None
     if row.sha256:
-        original = conn.execute(
-            select(originals).where(originals.c.sha256 == row.sha256)).first()
+        original = conn.execute(_ORIGINAL, {"sha256": row.sha256}).first()
         item["original"] = _plain(original) if original else None
         item["blob_path"] = str(home.blobs.path_of(row.sha256))
-    item["sightings"] = [_plain(s) for s in conn.execute(
-        select(sightings).where(sightings.c.item_id == row.id).order_by(sightings.c.id))]
+    item["sightings"] = [_plain(s) for s in conn.execute(_SIGHTINGS, {"item_id": row.id})]
     item["record"] = json.loads(row.record) if row.record else None
-    item["children"] = int(conn.execute(select(func.count()).select_from(items).where(
-        items.c.parent_id == row.id)).scalar_one())
+    item["children"] = int(conn.execute(_CHILDREN, {"parent_id": row.id}).scalar_one())
     # Later versions of the same message point back at this one. They share its
     # source_key (an importer links a version only to the latest item of its key), and
     # that column is indexed: previous_id is not, and a scan of the items took 0.4 s
     # at a million (bench/web_app.py).
-    item["next_versions"] = list(conn.scalars(select(items.c.id).where(
-        items.c.source_key == row.source_key, items.c.previous_id == row.id)
-        .order_by(items.c.id))) if row.source_key is not None else []
+    item["next_versions"] = list(conn.scalars(_NEXT_VERSIONS, {
+        "source_key": row.source_key, "previous_id": row.id})) \
+        if row.source_key is not None else []
     return item

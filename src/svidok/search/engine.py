@@ -13,7 +13,7 @@ from datetime import datetime
 from types import ModuleType
 from weakref import WeakSet
 
-from sqlalchemy import Connection, Engine, column, select, table
+from sqlalchemy import Connection, Engine, bindparam, column, select, table
 
 from svidok.db.schema import UTC
 from svidok.search import postgres_fts, sqlite_fts
@@ -29,6 +29,9 @@ _index_seen: WeakSet[Engine] = WeakSet()  # engines whose database has the searc
 
 _documents = table("search_documents", column("item_id"), column("title"), column("kind"),
                    column("occurred_at", UTC), column("language"), column("body"))
+
+# Built once (see svidok.access.sessions).
+_HITS = select(_documents).where(_documents.c.item_id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +98,7 @@ def search(conn: Connection, query: str, filters: Filters = NO_FILTERS, limit: i
     parsed = parse(query, expand)
     total, ranked = backend.ranked(conn, parsed, filters, limit, offset)
     ids = [item_id for item_id, _ in ranked]
-    rows = {r.item_id: r for r in conn.execute(
-        select(_documents).where(_documents.c.item_id.in_(ids)))} if ids else {}
+    rows = {r.item_id: r for r in conn.execute(_HITS, {"ids": ids})} if ids else {}
     wanted = Marker(parsed.words())
     hits = []
     for item_id, rank in ranked:

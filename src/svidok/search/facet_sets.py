@@ -14,7 +14,7 @@ from typing import Any
 from weakref import WeakKeyDictionary, WeakSet
 
 import numpy as np
-from sqlalchemy import Connection, Engine, select, text, tuple_
+from sqlalchemy import Connection, Engine, bindparam, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from svidok.db.schema import facet_values, search_facet_sets
@@ -92,6 +92,10 @@ _read: WeakKeyDictionary[Engine, dict[int, Pair]] = WeakKeyDictionary()
 _numbering: WeakSet[Connection] = WeakSet()
 
 
+_LABELS = select(facet_values.c.id, facet_values.c.facet, facet_values.c.value) \
+    .where(facet_values.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def labels(conn: Connection, numbers: list[int]) -> dict[int, Pair]:
     """The (facet, value) of each number."""
     known = _read.setdefault(conn.engine, {})
@@ -99,8 +103,7 @@ def labels(conn: Connection, numbers: list[int]) -> dict[int, Pair]:
     found: dict[int, Pair] = {}
     for start in range(0, len(missing), CHUNK):
         found.update((number, (facet, value)) for number, facet, value in conn.execute(
-            select(facet_values.c.id, facet_values.c.facet, facet_values.c.value)
-            .where(facet_values.c.id.in_(missing[start:start + CHUNK]))))
+            _LABELS, {"ids": missing[start:start + CHUNK]}))
     if conn not in _numbering:
         known.update(found)
     return {n: known.get(n) or found[n] for n in numbers}

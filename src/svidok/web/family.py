@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from svidok.db.schema import items
 
@@ -16,6 +16,10 @@ MAX_DEPTH = 32
 
 _COLUMNS = (items.c.id, items.c.parent_id, items.c.kind, items.c.original_name,
             items.c.locator, items.c.media_type)
+# Built once, as every item page reads them (see svidok.access.sessions).
+_ONE = select(*_COLUMNS).where(items.c.id == bindparam("id"))
+_FIRST_CHILDREN = select(*_COLUMNS).where(items.c.parent_id == bindparam("parent_id")) \
+    .order_by(items.c.id).limit(FIRST_CHILDREN)
 
 
 def _entry(row: Any) -> dict[str, Any]:
@@ -32,15 +36,14 @@ def family_of(conn: Connection, item_id: int, parent_id: int | None,
     next_id = parent_id
     while next_id is not None and next_id not in seen and len(ancestors) < MAX_DEPTH:
         seen.add(next_id)
-        row = conn.execute(select(*_COLUMNS).where(items.c.id == next_id)).first()
+        row = conn.execute(_ONE, {"id": next_id}).first()
         if row is None:
             break
         ancestors.append(_entry(row))
         next_id = row.parent_id
     ancestors.reverse()
-    children = [] if child_count == 0 else [_entry(r) for r in conn.execute(
-        select(*_COLUMNS).where(items.c.parent_id == item_id).order_by(items.c.id)
-        .limit(FIRST_CHILDREN))]
+    children = [] if child_count == 0 else [
+        _entry(r) for r in conn.execute(_FIRST_CHILDREN, {"parent_id": item_id})]
     if child_count is None:
         child_count = len(children) if len(children) < FIRST_CHILDREN else int(
             conn.execute(select(func.count()).select_from(items)
