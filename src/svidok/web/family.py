@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, select
 
 from svidok.db.schema import items
 
@@ -27,10 +27,10 @@ def _entry(row: Any) -> dict[str, Any]:
             "name": row.original_name or row.locator or row.kind, "locator": row.locator}
 
 
-def family_of(conn: Connection, item_id: int, parent_id: int | None,
-              child_count: int | None = None) -> dict[str, Any]:
+def family_of(conn: Connection, item_id: int, parent_id: int | None, child_count: int
+              ) -> dict[str, Any]:
     """``ancestors`` from the top down to the parent, ``children`` (the first ones, by id)
-    and ``child_count`` (counted unless the caller has)."""
+    and ``child_count`` (as the caller counted them: svidok.locker.records.read_item)."""
     ancestors: list[dict[str, Any]] = []
     seen = {item_id}
     next_id = parent_id
@@ -42,10 +42,6 @@ def family_of(conn: Connection, item_id: int, parent_id: int | None,
         ancestors.append(_entry(row))
         next_id = row.parent_id
     ancestors.reverse()
-    children = [] if child_count == 0 else [
-        _entry(r) for r in conn.execute(_FIRST_CHILDREN, {"parent_id": item_id})]
-    if child_count is None:
-        child_count = len(children) if len(children) < FIRST_CHILDREN else int(
-            conn.execute(select(func.count()).select_from(items)
-                         .where(items.c.parent_id == item_id)).scalar_one())
+    children = [_entry(r) for r in conn.execute(_FIRST_CHILDREN, {"parent_id": item_id})] \
+        if child_count else []
     return {"ancestors": ancestors, "children": children, "child_count": child_count}
